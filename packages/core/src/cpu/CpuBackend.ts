@@ -1,0 +1,82 @@
+/**
+ * The pure-TypeScript CPU backend: the readable reference every other backend is checked
+ * against, and the backend of machines without a usable GPU. Kernels live one per file in
+ * `kernels/`, named after kernel_names.ts.
+ */
+import { availableParallelism } from 'node:os';
+import type { Backend, BackendMemoryStats, DeviceDescription } from '../backend';
+import type {
+  SelectiveScanArgs,
+  SelectiveScanBackwardArgs,
+  SelectiveScanResult,
+  SelectiveScanStepArgs,
+  Storage,
+} from '../kernel_names';
+import { selectiveScanCpu } from './kernels/SelectiveScan';
+import { selectiveScanBackwardCpu } from './kernels/SelectiveScanBackward';
+import { selectiveScanStepCpu } from './kernels/SelectiveScanStep';
+import { CpuStorage } from './storage';
+
+export class CpuBackend implements Backend {
+  readonly type = 'cpu' as const;
+  #liveBytes = 0;
+
+  describe(): { version: string; devices: DeviceDescription[] } {
+    return {
+      version: `node ${process.versions.node}`,
+      devices: [{ index: 0, name: `${process.arch} CPU`, details: { threads: availableParallelism() } }],
+    };
+  }
+
+  deviceCount(): number {
+    return 1;
+  }
+
+  allocate(_device: number, byteLength: number): Storage {
+    const s = new CpuStorage(byteLength);
+    this.#liveBytes += byteLength;
+    return s;
+  }
+
+  release(storage: Storage): void {
+    this.#liveBytes -= storage.byteLength;
+  }
+
+  write(dst: Storage, byteOffset: number, src: Uint8Array): void {
+    new Uint8Array((dst as CpuStorage).buffer, byteOffset, src.byteLength).set(src);
+  }
+
+  async read(src: Storage, byteOffset: number, byteLength: number): Promise<Uint8Array> {
+    return this.readSync(src, byteOffset, byteLength);
+  }
+
+  readSync(src: Storage, byteOffset: number, byteLength: number): Uint8Array {
+    return new Uint8Array((src as CpuStorage).buffer, byteOffset, byteLength).slice();
+  }
+
+  copy(dst: Storage, dstOffset: number, src: Storage, srcOffset: number, byteLength: number): void {
+    const from = new Uint8Array((src as CpuStorage).buffer, srcOffset, byteLength);
+    new Uint8Array((dst as CpuStorage).buffer, dstOffset, byteLength).set(from);
+  }
+
+  memoryStats(): BackendMemoryStats[] {
+    // No caching allocator: released SharedArrayBuffers go to the garbage collector.
+    return [{ device: 0, liveBytes: this.#liveBytes, cachedBytes: 0 }];
+  }
+
+  emptyCache(): void {}
+
+  async synchronize(): Promise<void> {}
+
+  selectiveScan(args: SelectiveScanArgs): SelectiveScanResult {
+    return selectiveScanCpu(args);
+  }
+
+  selectiveScanBackward(args: SelectiveScanBackwardArgs): void {
+    selectiveScanBackwardCpu(args);
+  }
+
+  selectiveScanStep(args: SelectiveScanStepArgs): void {
+    selectiveScanStepCpu(args);
+  }
+}
