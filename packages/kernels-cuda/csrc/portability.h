@@ -1,0 +1,135 @@
+// Portability layer: the one place that knows whether we compile with nvcc or hipcc.
+// Kernel sources include this instead of cuda_runtime.h / hip_runtime.h, so the same
+// files build for NVIDIA (warp 32) and AMD CDNA (wavefront 64).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#if defined(__HIPCC__)
+#include <hip/hip_runtime.h>
+#include <hip/hip_fp16.h>
+// ROCm 6 ships hip_bf16.h (__hip_bfloat16); ROCm 5.x only hip_bfloat16.h. We never use the
+// type's arithmetic, only its 16 bits, so either header is enough.
+#if defined(HIP_VERSION_MAJOR) && HIP_VERSION_MAJOR >= 6
+#include <hip/hip_bf16.h>
+#else
+#include <hip/hip_bfloat16.h>
+#endif
+#define SSCAN_WARP_SIZE 64  // CDNA wavefront; RDNA (wave32) is not a target
+#define sscanGetLastError hipGetLastError
+#define sscanSuccess hipSuccess
+#define sscanFuncSetMaxDynamicSmem(f, bytes) \
+  hipFuncSetAttribute(reinterpret_cast<const void*>(f), hipFuncAttributeMaxDynamicSharedMemorySize, bytes)
+#else
+#include <cuda_runtime.h>
+#include <cuda_fp16.h>
+#define SSCAN_WARP_SIZE 32
+#define sscanGetLastError cudaGetLastError
+#define sscanSuccess cudaSuccess
+#define sscanFuncSetMaxDynamicSmem(f, bytes) \
+  cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes)
+#endif
+
+#if defined(__CUDACC__) || defined(__HIPCC__)
+#define SSCAN_HD __host__ __device__ __forceinline__
+#define SSCAN_D __device__ __forceinline__
+#else
+#define SSCAN_HD inline
+#define SSCAN_D inline
+#endif
+
+namespace sscan {
+
+constexpr int kWarpSize = SSCAN_WARP_SIZE;
+
+// ---- 16-bit float conversions, by bits so host code and both compilers agree. ----
+SSCAN_HD float bits_to_float(uint32_t u) {
+#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
+  return __uint_as_float(u);
+#else
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+#endif
+}
+SSCAN_HD uint32_t float_to_bits(float f) {
+#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
+  return __float_as_uint(f);
+#else
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+#endif
+}
+SSCAN_HD float bf16_to_float(uint16_t b) { return bits_to_float(uint32_t(b) << 16); }
+// Round to nearest even; NaN stays NaN (quiet bit set) instead of rounding into Inf.
+SSCAN_HD uint16_t float_to_bf16(float f) {
+  uint32_t u = float_to_bits(f);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40u);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return uint16_t(u >> 16);
+}
+SSCAN_HD float f16_to_float(uint16_t h) {
+#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
+  __half x;
+  std::memcpy(&x, &h, 2);
+  return __half2float(x);
+#else
+  // IEEE half -> float by bits (host side: lab harness, CPU code).
+  uint32_t s = (h >> 15) & 1u, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, out;
+  if (e == 0) {
+    if (m == 0) {
+      out = s << 31;
+    } else {  // subnormal: normalise
+      int sh = 0;
+      while (!(m & 0x400u)) { m <<= 1; ++sh; }
+      m &= 0x3ffu;
+      out = (s << 31) | (uint32_t(127 - 15 - sh + 1) << 23) | (m << 13);
+    }
+  } else if (e == 31) {
+    out = (s << 31) | 0x7f800000u | (m << 13);
+  } else {
+    out = (s << 31) | ((e + 112u) << 23) | (m << 13);
+  }
+  return bits_to_float(out);
+#endif
+}
+SSCAN_HD uint16_t float_to_f16(float f) {
+#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
+  __half x = __float2half_rn(f);
+  uint16_t h;
+  std::memcpy(&h, &x, 2);
+  return h;
+#else
+  uint32_t u = float_to_bits(f), s = (u >> 16) & 0x8000u;
+  int32_t e = int32_t((u >> 23) & 0xff) - 127 + 15;
+  uint32_t m = u & 0x7fffffu;
+  if (((u >> 23) & 0xff) == 0xff) return uint16_t(s | 0x7c00u | (m ? 0x200u : 0));
+  if (e >= 31) return uint16_t(s | 0x7c00u);
+  if (e <= 0) {  // subnormal or zero, round to nearest even
+    if (e < -10) return uint16_t(s);
+    m |= 0x800000u;
+    uint32_t shift = uint32_t(14 - e), hm = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (hm & 1u))) ++hm;
+    return uint16_t(s | hm);
+  }
+  uint32_t hm = m >> 13, rem = m & 0x1fffu;
+  uint32_t r = s | (uint32_t(e) << 10) | hm;
+  if (rem > 0x1000u || (rem == 0x1000u && (hm & 1u))) ++r;  // may carry into exponent: correct
+  return uint16_t(r);
+#endif
+}
+
+#if defined(__CUDACC__) || defined(__HIPCC__)
+// Warp shuffles with the width as an argument; all lanes of the (physical) warp take part.
+SSCAN_D float shfl_xor(float v, int mask, int width = kWarpSize) {
+#if defined(__HIPCC__)
+  return __shfl_xor(v, mask, width);
+#else
+  return __shfl_xor_sync(0xffffffffu, v, mask, width);
+#endif
+}
+#endif
+
+}  // namespace sscan
