@@ -5,11 +5,26 @@
  */
 import type { DeviceType } from './device';
 import type {
+  AdamWUpdateArgs,
+  BinaryArgs,
+  CausalConv1dArgs,
+  CausalConv1dBackwardArgs,
+  CrossEntropyArgs,
+  CrossEntropyBackwardArgs,
+  EmbeddingArgs,
+  EmbeddingBackwardArgs,
+  MatMulArgs,
+  RMSNormArgs,
+  RMSNormBackwardArgs,
   SelectiveScanArgs,
   SelectiveScanBackwardArgs,
   SelectiveScanResult,
   SelectiveScanStepArgs,
   Storage,
+  StridedCopyArgs,
+  SumArgs,
+  UnaryArgs,
+  UnaryGradArgs,
 } from './kernel_names';
 
 export interface DeviceDescription {
@@ -53,4 +68,21 @@ export interface Backend {
   selectiveScan(args: SelectiveScanArgs): SelectiveScanResult;
   selectiveScanBackward(args: SelectiveScanBackwardArgs): void;
   selectiveScanStep(args: SelectiveScanStepArgs): void;
+
+  // ---- model ops (kernel_names.ts, "Model ops"): outputs allocated by the caller ----
+  binary(args: BinaryArgs): void;
+  unary(args: UnaryArgs): void;
+  unaryGrad(args: UnaryGradArgs): void;
+  sum(args: SumArgs): void;
+  stridedCopy(args: StridedCopyArgs): void;
+  matMul(args: MatMulArgs): void;
+  causalConv1d(args: CausalConv1dArgs): void;
+  causalConv1dBackward(args: CausalConv1dBackwardArgs): void;
+  rmsNorm(args: RMSNormArgs): void;
+  rmsNormBackward(args: RMSNormBackwardArgs): void;
+  embedding(args: EmbeddingArgs): void;
+  embeddingBackward(args: EmbeddingBackwardArgs): void;
+  crossEntropy(args: CrossEntropyArgs): void;
+  crossEntropyBackward(args: CrossEntropyBackwardArgs): void;
+  adamWUpdate(args: AdamWUpdateArgs): void;
 }

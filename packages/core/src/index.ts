@@ -42,3 +42,16 @@ export {
   setBackend,
 } from './registry';
 export { empty, full, numelOf, Tensor, type TensorOptions, tensor, zeros } from './tensor';
+// ---- model ops (the nn issue) ----
+export { adamWUpdate, type AdamWUpdateOptions } from './ops/adamw';
+export { causalConv1d, causalConv1dBackward, MAX_CONV_WIDTH } from './ops/conv1d';
+export { crossEntropy, crossEntropyBackward, type CrossEntropyOptions } from './ops/cross_entropy';
+export { add, div, mul, sub } from './ops/elementwise';
+export { embedding, embeddingBackward } from './ops/embedding';
+export { broadcastTo, cast, concat, contiguous, permute, reshape, slice, sliceBackward, split, transpose } from './ops/layout';
+export { linear, type MatMulOptions, matmul } from './ops/matmul';
+export { broadcastShapes } from './ops/op_utils';
+export { mean, sum } from './ops/reduce';
+export { rmsNorm, rmsNormBackward } from './ops/rms_norm';
+export { exp, log, neg, sigmoid, silu, softplus, unaryBackward } from './ops/unary';
+export type { BinaryOp, UnaryOp } from './kernel_names';

@@ -6,15 +6,45 @@
 import { availableParallelism } from 'node:os';
 import type { Backend, BackendMemoryStats, DeviceDescription } from '../backend';
 import type {
+  AdamWUpdateArgs,
+  BinaryArgs,
+  CausalConv1dArgs,
+  CausalConv1dBackwardArgs,
+  CrossEntropyArgs,
+  CrossEntropyBackwardArgs,
+  EmbeddingArgs,
+  EmbeddingBackwardArgs,
+  MatMulArgs,
+  RMSNormArgs,
+  RMSNormBackwardArgs,
   SelectiveScanArgs,
   SelectiveScanBackwardArgs,
   SelectiveScanResult,
   SelectiveScanStepArgs,
   Storage,
+  StridedCopyArgs,
+  SumArgs,
+  UnaryArgs,
+  UnaryGradArgs,
 } from '../kernel_names';
+import { adamWUpdateCpu } from './kernels/AdamWUpdate';
+import { binaryCpu } from './kernels/Binary';
+import { causalConv1dCpu } from './kernels/CausalConv1d';
+import { causalConv1dBackwardCpu } from './kernels/CausalConv1dBackward';
+import { crossEntropyCpu } from './kernels/CrossEntropy';
+import { crossEntropyBackwardCpu } from './kernels/CrossEntropyBackward';
+import { embeddingCpu } from './kernels/Embedding';
+import { embeddingBackwardCpu } from './kernels/EmbeddingBackward';
+import { matMulCpu } from './kernels/MatMul';
+import { rmsNormCpu } from './kernels/RMSNorm';
+import { rmsNormBackwardCpu } from './kernels/RMSNormBackward';
 import { selectiveScanCpu } from './kernels/SelectiveScan';
 import { selectiveScanBackwardCpu } from './kernels/SelectiveScanBackward';
 import { selectiveScanStepCpu } from './kernels/SelectiveScanStep';
+import { stridedCopyCpu } from './kernels/StridedCopy';
+import { sumCpu } from './kernels/Sum';
+import { unaryCpu } from './kernels/Unary';
+import { unaryGradCpu } from './kernels/UnaryGrad';
 import { CpuStorage } from './storage';
 
 export class CpuBackend implements Backend {
@@ -78,5 +108,52 @@ export class CpuBackend implements Backend {
 
   selectiveScanStep(args: SelectiveScanStepArgs): void {
     selectiveScanStepCpu(args);
+  }
+
+  // ---- model ops: one kernel file each under kernels/ ----
+  binary(args: BinaryArgs): void {
+    binaryCpu(args);
+  }
+  unary(args: UnaryArgs): void {
+    unaryCpu(args);
+  }
+  unaryGrad(args: UnaryGradArgs): void {
+    unaryGradCpu(args);
+  }
+  sum(args: SumArgs): void {
+    sumCpu(args);
+  }
+  stridedCopy(args: StridedCopyArgs): void {
+    stridedCopyCpu(args);
+  }
+  matMul(args: MatMulArgs): void {
+    matMulCpu(args);
+  }
+  causalConv1d(args: CausalConv1dArgs): void {
+    causalConv1dCpu(args);
+  }
+  causalConv1dBackward(args: CausalConv1dBackwardArgs): void {
+    causalConv1dBackwardCpu(args);
+  }
+  rmsNorm(args: RMSNormArgs): void {
+    rmsNormCpu(args);
+  }
+  rmsNormBackward(args: RMSNormBackwardArgs): void {
+    rmsNormBackwardCpu(args);
+  }
+  embedding(args: EmbeddingArgs): void {
+    embeddingCpu(args);
+  }
+  embeddingBackward(args: EmbeddingBackwardArgs): void {
+    embeddingBackwardCpu(args);
+  }
+  crossEntropy(args: CrossEntropyArgs): void {
+    crossEntropyCpu(args);
+  }
+  crossEntropyBackward(args: CrossEntropyBackwardArgs): void {
+    crossEntropyBackwardCpu(args);
+  }
+  adamWUpdate(args: AdamWUpdateArgs): void {
+    adamWUpdateCpu(args);
   }
 }
