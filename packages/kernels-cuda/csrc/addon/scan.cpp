@@ -227,8 +227,9 @@ Napi::Value Fwd(const Napi::CallbackInfo& info) {
   Runtime& rt = Runtime::Of(info.Env());
   const int64_t device = ArgInt(info, 0, op, "device", 0, 1 << 20);
   const Meta m = ReadMeta(info, 1, op, false);
+  // Argument arrays are checked before the first CUDA call.
+  const Buffers buf(info, 2, op, kFwdSlots, kFwdNames, rt, static_cast<int>(device));
   DeviceState& d = rt.Device(device, op);
-  const Buffers buf(info, 2, op, kFwdSlots, kFwdNames, rt, d.device);
   const Sizes z = SizesOf(m, op);
   ScanFwdParams p{};
   FillFlags(p, m);
@@ -248,8 +249,9 @@ Napi::Value Bwd(const Napi::CallbackInfo& info) {
   Runtime& rt = Runtime::Of(info.Env());
   const int64_t device = ArgInt(info, 0, op, "device", 0, 1 << 20);
   const Meta m = ReadMeta(info, 1, op, false);
+  // Argument arrays are checked before the first CUDA call.
+  const Buffers buf(info, 2, op, kBwdSlots, kBwdNames, rt, static_cast<int>(device));
   DeviceState& d = rt.Device(device, op);
-  const Buffers buf(info, 2, op, kBwdSlots, kBwdNames, rt, d.device);
   const Sizes z = SizesOf(m, op);
   ScanBwdParams p{};
   FillFlags(p.fwd, m);
@@ -290,8 +292,9 @@ Napi::Value Step(const Napi::CallbackInfo& info) {
   Runtime& rt = Runtime::Of(info.Env());
   const int64_t device = ArgInt(info, 0, op, "device", 0, 1 << 20);
   const Meta m = ReadMeta(info, 1, op, true);
+  // Argument arrays are checked before the first CUDA call.
+  const Buffers buf(info, 2, op, kStepSlots, kStepNames, rt, static_cast<int>(device));
   DeviceState& d = rt.Device(device, op);
-  const Buffers buf(info, 2, op, kStepSlots, kStepNames, rt, d.device);
   const Sizes z = SizesOf(m, op);  // seqlen = 1: x is (batch, dim), variable B/C (b, g, n)
   ScanStepParams p{};
   p.shape = m.shape;
