@@ -1,5 +1,154 @@
+/**
+ * SelectiveScanBackward, pure TypeScript: gradients of every input of the scan (math in
+ * scan_backward_rows.ts), float64 throughout, rounded once on store.
+ *
+ * Nothing is saved by the forward: each row recomputes its recurrence state by state, which
+ * costs one more exp per state update than a checkpointed design would (none) but keeps memory at
+ * O(seqlen) per thread with no seqlen × dstate tensor anywhere. The gate's gradient needs the
+ * forward's y; the same recomputation sweep accumulates it.
+ *
+ * Determinism, for any thread count: the work units are fixed slices of consecutive channels
+ * (at most MAX_SLICES per (batch, group)), independent of the threads. A slice writes only its
+ * own rows of du/ddelta/dz/dInitialState, its rows' partial sums of the reduced gradients
+ * (dA, constant dB/dC, dD, dDeltaBias: one float64 partial per row), and its own float64 partial
+ * of the variable dB/dC block of its (batch, group). The caller then adds partials in a fixed
+ * order (batch, then slice). Partial memory: rows × dstate, plus slices × the size of variable B/C.
+ */
 import type { SelectiveScanBackwardArgs } from '../../kernel_names';
+import type { Claim } from '../thread_pool';
+import { runParallel } from '../thread_pool';
+import { type BackwardJob, type BackwardLib, backwardLib } from './scan_backward_rows';
+import { optionalRealView, realView, rowKind, scanJob, view } from './scan_job';
+import type { NumArray, RowKind } from './scan_math';
+import type { RealArray } from './scan_rows';
 
-export function selectiveScanBackwardCpu(_args: SelectiveScanBackwardArgs): void {
-  throw new Error('selectiveScanBackward: the CPU kernel is not written yet');
+/** Slices per (batch, group): enough units to share among threads, few enough partial copies of dB/dC. */
+const MAX_SLICES = 8;
+
+/** Worker-safe kernel (self-contained: see thread_pool.ts). One unit = one slice of channels. */
+export function selectiveScanBackwardKernel(job: BackwardJob, claim: Claim, lib: BackwardLib): void {
+  const L = job.seqlen;
+  const N = job.dstate;
+  const w = job.isComplex ? 2 : 1;
+  const perGroup = job.dim / job.groups;
+  const s = lib.makeRowScratch(L, job.isComplex);
+  const bs = lib.makeBackScratch(L, job.isComplex);
+  const { u, y, dtRaw, tmp: z } = s;
+  const { g, dy, du, ddt } = bs;
+  for (let unit = claim(); unit >= 0; unit = claim()) {
+    const bg = Math.floor(unit / job.slices); // = b·groups + group
+    const b = Math.floor(bg / job.groups);
+    const d0 = (bg % job.groups) * perGroup + (unit % job.slices) * job.sliceChannels;
+    const d1 = Math.min((bg % job.groups) * perGroup + perGroup, d0 + job.sliceChannels);
+    for (let d = d0; d < d1; d++) {
+      const r = b * job.dim + d;
+      lib.prepareRow(job, r, s, lib);
+      lib.readRow(job.ioKind, job.gradOut, r * L, L, g, 0, job.tables);
+      if (job.z) lib.readRow(job.ioKind, job.z, r * L, L, z, 0, job.tables);
+      const Dd = job.D ? job.D[d] : 0;
+      let sumD = 0;
+      for (let t = 0; t < L; t++) {
+        dy[t] = job.z ? g[t] * lib.silu(z[t]) : g[t];
+        du[t] = dy[t] * Dd;
+        sumD += dy[t] * u[t];
+        ddt[t] = 0;
+        y[t] = 0;
+      }
+      if (job.isComplex) lib.backwardStatesComplex(job, r, unit * N * L * w, s, bs, lib);
+      else lib.backwardStatesReal(job, r, unit * N * L * w, s, bs, lib);
+      if (job.dz) {
+        const dz = z; // z is not needed after this: its gradient overwrites the row in place
+        for (let t = 0; t < L; t++) {
+          const pre = (job.isComplex ? 2 * y[t] : y[t]) + Dd * u[t];
+          dz[t] = g[t] * pre * lib.siluGrad(z[t]);
+        }
+        lib.writeRow(job.ioKind, dz, 0, L, job.dz, r * L, s.f32, s.u32);
+      }
+      let sumBias = 0;
+      for (let t = 0; t < L; t++) {
+        if (job.deltaSoftplus) ddt[t] *= lib.softplusGrad(dtRaw[t]);
+        sumBias += ddt[t];
+      }
+      lib.writeRow(job.ioKind, du, 0, L, job.du, r * L, s.f32, s.u32);
+      lib.writeRow(job.ioKind, ddt, 0, L, job.ddelta, r * L, s.f32, s.u32);
+      if (job.partD) job.partD[r] = sumD;
+      if (job.partBias) job.partBias[r] = sumBias;
+    }
+  }
+}
+
+function shared64(length: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(8 * Math.max(1, length)));
+}
+
+/** out[i·stride + j] = Σ_b part[(b·dim + i)·stride + j] for a (dim, stride) output: batch in order. */
+function reduceOverBatch(part: Float64Array, batch: number, perBatch: number, out: RealArray): void {
+  for (let i = 0; i < perBatch; i++) {
+    let acc = 0;
+    for (let b = 0; b < batch; b++) acc += part[b * perBatch + i];
+    out[i] = acc;
+  }
+}
+
+/** Variable dB/dC: each (batch, group) block = Σ over its slices, in slice order, then stored. */
+function reduceSlices(
+  part: Float64Array,
+  blocks: number,
+  slices: number,
+  blockSize: number,
+  kind: RowKind,
+  out: NumArray,
+): void {
+  const acc = new Float64Array(blockSize);
+  const f32 = new Float32Array(1);
+  const u32 = new Uint32Array(f32.buffer);
+  for (let k = 0; k < blocks; k++) {
+    acc.fill(0);
+    for (let sl = 0; sl < slices; sl++) {
+      const off = (k * slices + sl) * blockSize;
+      for (let i = 0; i < blockSize; i++) acc[i] += part[off + i];
+    }
+    backwardLib.writeRow(kind, acc, 0, blockSize, out, k * blockSize, f32, u32);
+  }
+}
+
+export function selectiveScanBackwardCpu(args: SelectiveScanBackwardArgs): void {
+  const { batch, dim, seqlen: L, dstate: N, groups, isComplex } = args;
+  const w = isComplex ? 2 : 1;
+  const rows = batch * dim;
+  const perGroup = dim / groups;
+  const sliceChannels = Math.ceil(perGroup / MAX_SLICES);
+  const slices = Math.ceil(perGroup / sliceChannels);
+  const sliceBlock = N * L * w; // one (batch, group) block of variable B/C
+  const job: BackwardJob = {
+    ...scanJob(args),
+    gradOut: view(args.gradOut),
+    gradLastState: optionalRealView(args.gradLastState),
+    du: view(args.du),
+    ddelta: view(args.ddelta),
+    dz: args.dz ? view(args.dz) : null,
+    dInitialState: optionalRealView(args.dInitialState),
+    partA: shared64(rows * N * w),
+    partB: args.variableB ? null : shared64(rows * N * w),
+    partC: args.variableC ? null : shared64(rows * N * w),
+    partD: args.dD ? shared64(rows) : null,
+    partBias: args.dDeltaBias ? shared64(rows) : null,
+    sliceB: args.variableB ? shared64(batch * groups * slices * sliceBlock) : null,
+    sliceC: args.variableC ? shared64(batch * groups * slices * sliceBlock) : null,
+    slices,
+    sliceChannels,
+  };
+  // Work in state updates: a forward recompute plus the reverse sweep, about two forwards.
+  const work = 2 * rows * L * N * (isComplex ? 3 : 1);
+  runParallel(selectiveScanBackwardKernel, job, batch * groups * slices, backwardLib, work);
+
+  reduceOverBatch(job.partA, batch, dim * N * w, realView(args.dA));
+  if (job.partB) reduceOverBatch(job.partB, batch, dim * N * w, realView(args.dB));
+  if (job.partC) reduceOverBatch(job.partC, batch, dim * N * w, realView(args.dC));
+  if (job.partD && args.dD) reduceOverBatch(job.partD, batch, dim, realView(args.dD));
+  if (job.partBias && args.dDeltaBias) reduceOverBatch(job.partBias, batch, dim, realView(args.dDeltaBias));
+  if (job.sliceB)
+    reduceSlices(job.sliceB, batch * groups, slices, sliceBlock, rowKind(args.dB.dtype), view(args.dB));
+  if (job.sliceC)
+    reduceSlices(job.sliceC, batch * groups, slices, sliceBlock, rowKind(args.dC.dtype), view(args.dC));
 }
