@@ -268,6 +268,8 @@ export function selectiveScanBackward(
 ): SelectiveScanGradients {
   const fn = 'selectiveScanBackward';
   const opts = checkOptionsObject(fn, 'options', options, BACKWARD_OPTIONS);
+  // Accepted so the forward's options can be passed as they are; still a flag like any other.
+  checkBoolean(fn, 'options.returnLastState', opts.returnLastState, false);
   const v = validateSelectiveScan(fn, u, delta, A, B, C, opts);
   const g = checkTensor(fn, 'gradOut', gradOut);
   checkShapeIs(fn, 'gradOut', g, u.shape, "like 'u' (batch, dim, seqlen)");

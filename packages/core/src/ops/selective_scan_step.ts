@@ -5,6 +5,7 @@
 import type { DType } from '../dtype';
 import { formatShape, invalidValue } from '../errors';
 import { emptyLike, type Tensor } from '../tensor';
+import { MAX_GPU_DSTATE } from './selective_scan';
 import {
   checkBoolean,
   checkDtypeIn,
@@ -57,10 +58,16 @@ export function selectiveScanStep(
   checkDtypeIn(fn, 'x', xs, ['float32', 'float16', 'bfloat16', 'float64']);
   checkSameDevice(fn, ['x', xs], [['state', s], ['delta', dt], ['A', a], ['B', b], ['C', c], ['options.D', D], ['options.z', z], ['options.deltaBias', deltaBias]]);
   const wide = xs.dtype === 'float64';
+  if (wide && xs.device.type !== 'cpu') {
+    throw invalidValue(fn, 'x', 'dtype float32, float16 or bfloat16 on a GPU (float64 is CPU-only)', `float64 on ${xs.deviceName}`);
+  }
   checkShapeIs(fn, 'delta', dt, xs.shape, "like 'x' (batch, dim)");
   checkDtypeIn(fn, 'delta', dt, [xs.dtype], "the same as 'x'");
   if (a.rank !== 2 || a.shape[0] !== dim || a.shape[1] < 1) throw invalidValue(fn, 'A', `shape (dim=${dim}, dstate)`, formatShape(a.shape));
   const dstate = a.shape[1];
+  if (xs.device.type !== 'cpu' && dstate > MAX_GPU_DSTATE) {
+    throw invalidValue(fn, 'A', `dstate (A.shape[1]) of at most ${MAX_GPU_DSTATE} on ${xs.deviceName}`, `${dstate}`);
+  }
   const real: DType = wide ? 'float64' : 'float32';
   const cplx: DType = wide ? 'complex128' : 'complex64';
   checkDtypeIn(fn, 'A', a, [real, cplx]);
