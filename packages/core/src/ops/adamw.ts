@@ -14,17 +14,29 @@ export interface AdamWUpdateOptions {
 }
 
 /** Update param, m (and v) in place from grad. */
-export function adamWUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor | null, o: AdamWUpdateOptions): void {
+export function adamWUpdate(
+  param: Tensor,
+  grad: Tensor,
+  m: Tensor,
+  v: Tensor | null,
+  o: AdamWUpdateOptions,
+): void {
   const fn = 'adamWUpdate';
   const p = checkFloat(fn, 'param', param);
-  const pairs: Array<[string, Tensor | null]> = [['grad', grad], ['m', m], ['v', v]];
+  const pairs: Array<[string, Tensor | null]> = [
+    ['grad', grad],
+    ['m', m],
+    ['v', v],
+  ];
   for (const [name, t] of pairs) {
     if (t === null && name === 'v' && o.sgd) continue;
     const c = checkLike(fn, name, t, p, 'param');
-    if (c.shape.join() !== p.shape.join()) throw invalidValue(fn, name, `shape ${formatShape(p.shape)} like 'param'`, formatShape(c.shape));
+    if (c.shape.join() !== p.shape.join())
+      throw invalidValue(fn, name, `shape ${formatShape(p.shape)} like 'param'`, formatShape(c.shape));
   }
   for (const key of ['lr', 'beta1', 'beta2', 'eps', 'weightDecay', 'step'] as const) {
-    if (typeof o[key] !== 'number' || !Number.isFinite(o[key])) throw invalidType(fn, `options.${key}`, 'a finite number', o[key]);
+    if (typeof o[key] !== 'number' || !Number.isFinite(o[key]))
+      throw invalidType(fn, `options.${key}`, 'a finite number', o[key]);
   }
   p.backend.adamWUpdate({
     param: p.ref(fn),

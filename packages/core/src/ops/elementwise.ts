@@ -4,7 +4,15 @@
  */
 import type { BinaryOp } from '../kernel_names';
 import { tensor } from '../tensor';
-import { broadcastRef, broadcastShapes, checkFloat, checkLike, newLike, type Tensor, withOutputs } from './op_utils';
+import {
+  broadcastRef,
+  broadcastShapes,
+  checkFloat,
+  checkLike,
+  newLike,
+  type Tensor,
+  withOutputs,
+} from './op_utils';
 
 function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Tensor {
   const fn = op;
@@ -16,7 +24,14 @@ function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Tensor {
   const shape = broadcastShapes(fn, ta.shape, tb.shape);
   const out = newLike(ta, shape);
   try {
-    withOutputs([out], () => ta.backend.binary({ op, a: broadcastRef(fn, ta, shape), b: broadcastRef(fn, tb, shape), out: out.ref(fn) }));
+    withOutputs([out], () =>
+      ta.backend.binary({
+        op,
+        a: broadcastRef(fn, ta, shape),
+        b: broadcastRef(fn, tb, shape),
+        out: out.ref(fn),
+      }),
+    );
   } finally {
     if (typeof a === 'number') ta.dispose();
     if (typeof b === 'number') tb.dispose();

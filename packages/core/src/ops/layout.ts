@@ -29,7 +29,13 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     const known = shape.reduce((p, s, i) => (i === inferred ? p : p * s), 1);
     const filled = [...shape];
     filled[inferred] = known === 0 ? 0 : t.numel / known;
-    if (!Number.isInteger(filled[inferred])) throw invalidValue('reshape', 'shape', `a shape with ${t.numel} elements like ${formatShape(t.shape)}`, formatShape(shape));
+    if (!Number.isInteger(filled[inferred]))
+      throw invalidValue(
+        'reshape',
+        'shape',
+        `a shape with ${t.numel} elements like ${formatShape(t.shape)}`,
+        formatShape(shape),
+      );
     return t.reshape(filled);
   }
   return t.reshape(shape);
@@ -43,9 +49,16 @@ function copyInto(fn: string, src: BufferRef, dst: Tensor, dstRef: BufferRef = d
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const fn = 'permute';
   const t = checkTensor(fn, 'x', x);
-  if (!Array.isArray(perm) || perm.length !== t.rank) throw invalidValue(fn, 'perm', `a permutation of ${t.rank} axes`, Array.isArray(perm) ? formatShape(perm) : String(perm));
+  if (!Array.isArray(perm) || perm.length !== t.rank)
+    throw invalidValue(
+      fn,
+      'perm',
+      `a permutation of ${t.rank} axes`,
+      Array.isArray(perm) ? formatShape(perm) : String(perm),
+    );
   const p = perm.map((a, i) => normalizeAxis(fn, `perm[${i}]`, a, t.rank));
-  if (new Set(p).size !== p.length) throw invalidValue(fn, 'perm', `a permutation of 0..${t.rank - 1}`, formatShape(perm));
+  if (new Set(p).size !== p.length)
+    throw invalidValue(fn, 'perm', `a permutation of 0..${t.rank - 1}`, formatShape(perm));
   const strides = contiguousStrides(t.shape);
   const shape = p.map((a) => t.shape[a]);
   const out = newLike(t, shape);
@@ -78,18 +91,37 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   const fn = 'broadcastTo';
   const t = checkTensor(fn, 'x', x);
   const target = broadcastShapes(fn, t.shape, shape, 'shape');
-  if (target.join() !== shape.join()) throw invalidValue(fn, 'shape', `a shape that ${formatShape(t.shape)} broadcasts to`, formatShape(shape));
+  if (target.join() !== shape.join())
+    throw invalidValue(fn, 'shape', `a shape that ${formatShape(t.shape)} broadcasts to`, formatShape(shape));
   const out = newLike(t, shape);
   withOutputs([out], () => copyInto(fn, broadcastRef(fn, t, shape), out));
   return out;
 }
 
 function checkWindow(fn: string, t: Tensor, begin: readonly number[], size: readonly number[]): void {
-  if (!Array.isArray(begin) || begin.length !== t.rank) throw invalidValue(fn, 'begin', `${t.rank} start indices`, Array.isArray(begin) ? formatShape(begin) : String(begin));
-  if (!Array.isArray(size) || size.length !== t.rank) throw invalidValue(fn, 'size', `${t.rank} sizes`, Array.isArray(size) ? formatShape(size) : String(size));
+  if (!Array.isArray(begin) || begin.length !== t.rank)
+    throw invalidValue(
+      fn,
+      'begin',
+      `${t.rank} start indices`,
+      Array.isArray(begin) ? formatShape(begin) : String(begin),
+    );
+  if (!Array.isArray(size) || size.length !== t.rank)
+    throw invalidValue(fn, 'size', `${t.rank} sizes`, Array.isArray(size) ? formatShape(size) : String(size));
   for (let i = 0; i < t.rank; i++) {
-    if (!Number.isInteger(begin[i]) || !Number.isInteger(size[i]) || begin[i] < 0 || size[i] < 0 || begin[i] + size[i] > t.shape[i]) {
-      throw invalidValue(fn, `size[${i}]`, `a window inside axis ${i} of ${formatShape(t.shape)}`, `begin ${begin[i]}, size ${size[i]}`);
+    if (
+      !Number.isInteger(begin[i]) ||
+      !Number.isInteger(size[i]) ||
+      begin[i] < 0 ||
+      size[i] < 0 ||
+      begin[i] + size[i] > t.shape[i]
+    ) {
+      throw invalidValue(
+        fn,
+        `size[${i}]`,
+        `a window inside axis ${i} of ${formatShape(t.shape)}`,
+        `begin ${begin[i]}, size ${size[i]}`,
+      );
     }
   }
 }
@@ -101,7 +133,12 @@ export function slice(x: Tensor, begin: readonly number[], size: readonly number
   checkWindow(fn, t, begin, size);
   const strides = contiguousStrides(t.shape);
   const ref = t.ref(fn);
-  const src: BufferRef = { ...ref, shape: size, strides, offset: ref.offset + begin.reduce((o, b, i) => o + b * strides[i], 0) };
+  const src: BufferRef = {
+    ...ref,
+    shape: size,
+    strides,
+    offset: ref.offset + begin.reduce((o, b, i) => o + b * strides[i], 0),
+  };
   const out = newLike(t, size);
   withOutputs([out], () => copyInto(fn, src, out));
   return out;
@@ -124,13 +161,22 @@ export function sliceBackward(dy: Tensor, shape: readonly number[], begin: reado
       zeroSrc.dispose();
     }
     const ref = out.ref(fn);
-    copyInto(fn, g.ref(fn), out, { ...ref, shape: g.shape, strides, offset: ref.offset + begin.reduce((o, b, i) => o + b * strides[i], 0) });
+    copyInto(fn, g.ref(fn), out, {
+      ...ref,
+      shape: g.shape,
+      strides,
+      offset: ref.offset + begin.reduce((o, b, i) => o + b * strides[i], 0),
+    });
   });
   return out;
 }
 
 /** One zero element seen (stride 0) as `shape`: a fill through the copy kernel. */
-function zeroRef(fn: string, like: Tensor, shape: readonly number[]): { ref: BufferRef; dispose: () => void } {
+function zeroRef(
+  fn: string,
+  like: Tensor,
+  shape: readonly number[],
+): { ref: BufferRef; dispose: () => void } {
   const z = newLike(like, []);
   z.backend.write(z.data(fn).storage, 0, new Uint8Array(like.dtype === 'float64' ? 8 : 4));
   return { ref: { ...z.ref(fn), shape, strides: shape.map(() => 0) }, dispose: () => z.dispose() };
@@ -141,8 +187,17 @@ export function split(x: Tensor, sizes: readonly number[], axis = -1): Tensor[] 
   const fn = 'split';
   const t = checkTensor(fn, 'x', x);
   const ax = normalizeAxis(fn, 'axis', axis, t.rank);
-  if (!Array.isArray(sizes) || sizes.some((s) => !Number.isInteger(s) || s < 0) || sizes.reduce((a, b) => a + b, 0) !== t.shape[ax]) {
-    throw invalidValue(fn, 'sizes', `non-negative sizes adding up to ${t.shape[ax]} (axis ${ax} of ${formatShape(t.shape)})`, Array.isArray(sizes) ? formatShape(sizes) : String(sizes));
+  if (
+    !Array.isArray(sizes) ||
+    sizes.some((s) => !Number.isInteger(s) || s < 0) ||
+    sizes.reduce((a, b) => a + b, 0) !== t.shape[ax]
+  ) {
+    throw invalidValue(
+      fn,
+      'sizes',
+      `non-negative sizes adding up to ${t.shape[ax]} (axis ${ax} of ${formatShape(t.shape)})`,
+      Array.isArray(sizes) ? formatShape(sizes) : String(sizes),
+    );
   }
   const out: Tensor[] = [];
   let start = 0;
@@ -164,11 +219,21 @@ export function concat(xs: readonly Tensor[], axis = -1): Tensor {
   const ax = normalizeAxis(fn, 'axis', axis, first.rank);
   ts.forEach((t, i) => {
     if (t.rank !== first.rank || t.shape.some((s, j) => j !== ax && s !== first.shape[j])) {
-      throw invalidValue(fn, `xs[${i}]`, `shape ${formatShape(first.shape)} except on axis ${ax}`, formatShape(t.shape));
+      throw invalidValue(
+        fn,
+        `xs[${i}]`,
+        `shape ${formatShape(first.shape)} except on axis ${ax}`,
+        formatShape(t.shape),
+      );
     }
-    if (t.dtype !== first.dtype) throw invalidValue(fn, `xs[${i}]`, `dtype ${first.dtype} like xs[0]`, t.dtype);
+    if (t.dtype !== first.dtype)
+      throw invalidValue(fn, `xs[${i}]`, `dtype ${first.dtype} like xs[0]`, t.dtype);
   });
-  checkSameDevice(fn, ['xs[0]', first], ts.map((t, i) => [`xs[${i}]`, t] as [string, Tensor]));
+  checkSameDevice(
+    fn,
+    ['xs[0]', first],
+    ts.map((t, i) => [`xs[${i}]`, t] as [string, Tensor]),
+  );
   const shape = first.shape.map((s, j) => (j === ax ? ts.reduce((a, t) => a + t.shape[ax], 0) : s));
   const out = newLike(first, shape);
   const strides = contiguousStrides(shape);
@@ -176,7 +241,12 @@ export function concat(xs: readonly Tensor[], axis = -1): Tensor {
     let start = 0;
     const ref = out.ref(fn);
     for (const t of ts) {
-      copyInto(fn, t.ref(fn), out, { ...ref, shape: t.shape, strides, offset: ref.offset + start * strides[ax] });
+      copyInto(fn, t.ref(fn), out, {
+        ...ref,
+        shape: t.shape,
+        strides,
+        offset: ref.offset + start * strides[ax],
+      });
       start += t.shape[ax];
     }
   });
@@ -189,7 +259,13 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   const t = checkTensor(fn, 'x', x);
   if (!isDType(dtype)) throw invalidType(fn, 'dtype', 'a dtype name', dtype);
   const complexIn = t.dtype.startsWith('complex');
-  if (complexIn !== dtype.startsWith('complex')) throw invalidValue(fn, 'dtype', `a ${complexIn ? 'complex' : 'real'} dtype like x (${t.dtype})`, `'${dtype}'`);
+  if (complexIn !== dtype.startsWith('complex'))
+    throw invalidValue(
+      fn,
+      'dtype',
+      `a ${complexIn ? 'complex' : 'real'} dtype like x (${t.dtype})`,
+      `'${dtype}'`,
+    );
   const out = newLike(t, t.shape, dtype);
   withOutputs([out], () => copyInto(fn, t.ref(fn), out));
   return out;

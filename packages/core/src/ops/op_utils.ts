@@ -24,13 +24,20 @@ export function checkLike(fn: string, arg: string, value: unknown, like: Tensor,
 
 /** An axis in [-rank, rank), normalised to [0, rank). */
 export function normalizeAxis(fn: string, arg: string, axis: unknown, rank: number): number {
-  if (typeof axis !== 'number' || !Number.isInteger(axis)) throw invalidType(fn, arg, 'an integer axis', axis);
-  if (axis < -rank || axis >= rank) throw invalidValue(fn, arg, `an axis in [${-rank}, ${rank - 1}] for a rank-${rank} tensor`, String(axis));
+  if (typeof axis !== 'number' || !Number.isInteger(axis))
+    throw invalidType(fn, arg, 'an integer axis', axis);
+  if (axis < -rank || axis >= rank)
+    throw invalidValue(fn, arg, `an axis in [${-rank}, ${rank - 1}] for a rank-${rank} tensor`, String(axis));
   return axis < 0 ? axis + rank : axis;
 }
 
 /** numpy broadcasting: align from the right; each pair equal or one of them 1. */
-export function broadcastShapes(fn: string, a: readonly number[], b: readonly number[], argB = 'b'): number[] {
+export function broadcastShapes(
+  fn: string,
+  a: readonly number[],
+  b: readonly number[],
+  argB = 'b',
+): number[] {
   const rank = Math.max(a.length, b.length);
   const out = new Array<number>(rank);
   for (let i = 0; i < rank; i++) {

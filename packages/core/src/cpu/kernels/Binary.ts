@@ -15,11 +15,25 @@ export function binaryCpu({ op, a, b, out }: BinaryArgs): void {
   const c = collapse(out.shape, [a.strides, b.strides, outStrides]);
   const n = c.shape[c.shape.length - 1];
   const [sa, sb, so] = c.strides.map((st) => st[st.length - 1]);
-  forEachRow(c.shape, c.strides, [a.offset, b.offset, out.offset], (o) => binaryRow(op, A, o[0], sa, B, o[1], sb, O, o[2], so, n));
+  forEachRow(c.shape, c.strides, [a.offset, b.offset, out.offset], (o) =>
+    binaryRow(op, A, o[0], sa, B, o[1], sb, O, o[2], so, n),
+  );
 }
 
 /** One row; the switch sits outside the loops so each loop is a tight typed-array pass. */
-function binaryRow(op: BinaryOp, A: Num, ia: number, sa: number, B: Num, ib: number, sb: number, O: Num, io: number, so: number, n: number): void {
+function binaryRow(
+  op: BinaryOp,
+  A: Num,
+  ia: number,
+  sa: number,
+  B: Num,
+  ib: number,
+  sb: number,
+  O: Num,
+  io: number,
+  so: number,
+  n: number,
+): void {
   switch (op) {
     case 'add':
       for (let i = 0; i < n; i++) O[io + i * so] = A[ia + i * sa] + B[ib + i * sb];

@@ -5,7 +5,14 @@
 import type { CausalConv1dBackwardArgs } from '../../kernel_names';
 import { num } from './strided';
 
-export function causalConv1dBackwardCpu({ x, weight, dy, dx, dWeight, dBias }: CausalConv1dBackwardArgs): void {
+export function causalConv1dBackwardCpu({
+  x,
+  weight,
+  dy,
+  dx,
+  dWeight,
+  dBias,
+}: CausalConv1dBackwardArgs): void {
   const [batch, channels, seqlen] = x.shape;
   const width = weight.shape[1];
   const X = num(x);

@@ -2,7 +2,13 @@
 import type { CrossEntropyBackwardArgs } from '../../kernel_names';
 import { num } from './strided';
 
-export function crossEntropyBackwardCpu({ logits, targets, dLoss, dLogits, ignoreIndex }: CrossEntropyBackwardArgs): void {
+export function crossEntropyBackwardCpu({
+  logits,
+  targets,
+  dLoss,
+  dLogits,
+  ignoreIndex,
+}: CrossEntropyBackwardArgs): void {
   const [rows, classes] = logits.shape;
   const L = num(logits);
   const T = num(targets);

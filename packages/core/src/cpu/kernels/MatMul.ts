@@ -34,7 +34,17 @@ export function matMulCpu(args: MatMulArgs): void {
 }
 
 /** out[i, j] = Σ_k a[i, k] · b[j, k] (b stored (N, K)). */
-function dotRows(A: Num, aBase: number, B: Num, bBase: number, O: Num, oBase: number, m: number, n: number, k: number): void {
+function dotRows(
+  A: Num,
+  aBase: number,
+  B: Num,
+  bBase: number,
+  O: Num,
+  oBase: number,
+  m: number,
+  n: number,
+  k: number,
+): void {
   for (let i = 0; i < m; i++) {
     const ai = aBase + i * k;
     let j = 0;
@@ -70,7 +80,18 @@ function dotRows(A: Num, aBase: number, B: Num, bBase: number, O: Num, oBase: nu
 }
 
 /** out[i, :] = Σ_k a[i, k] · b[k, :] (b stored (K, N)), accumulated in a float64 row. */
-function axpyRows(A: Num, aBase: number, B: Num, bBase: number, O: Num, oBase: number, m: number, n: number, k: number, acc: Float64Array): void {
+function axpyRows(
+  A: Num,
+  aBase: number,
+  B: Num,
+  bBase: number,
+  O: Num,
+  oBase: number,
+  m: number,
+  n: number,
+  k: number,
+  acc: Float64Array,
+): void {
   for (let i = 0; i < m; i++) {
     acc.fill(0);
     const ai = aBase + i * k;

@@ -29,7 +29,8 @@ export function rmsNormBackwardCpu({ x, weight, dy, dx, dWeight, eps }: RMSNormB
       dw[i] += G[gr + i] * xh;
     }
     const mean = dot / dim;
-    for (let i = 0; i < dim; i++) DX[dxr + i] = rstd * (G[gr + i] * Wt[weight.offset + i] - X[xr + i] * rstd * mean);
+    for (let i = 0; i < dim; i++)
+      DX[dxr + i] = rstd * (G[gr + i] * Wt[weight.offset + i] - X[xr + i] * rstd * mean);
   }
   for (let i = 0; i < dim; i++) DW[dWeight.offset + i] = dw[i];
 }

@@ -31,7 +31,10 @@ export function dense(ref: BufferRef): Num {
  * Merge adjacent axes that every operand walks contiguously, and drop size-1 axes, so a
  * contiguous (or row-broadcast) case runs as few long rows instead of many short ones.
  */
-export function collapse(shape: readonly number[], strides: ReadonlyArray<readonly number[]>): { shape: number[]; strides: number[][] } {
+export function collapse(
+  shape: readonly number[],
+  strides: ReadonlyArray<readonly number[]>,
+): { shape: number[]; strides: number[][] } {
   const outShape: number[] = [];
   const outStrides: number[][] = strides.map(() => []);
   for (let i = 0; i < shape.length; i++) {
@@ -44,7 +47,9 @@ export function collapse(shape: readonly number[], strides: ReadonlyArray<readon
       });
     } else {
       outShape.push(shape[i]);
-      strides.forEach((s, j) => outStrides[j].push(s[i]));
+      strides.forEach((s, j) => {
+        outStrides[j].push(s[i]);
+      });
     }
   }
   if (outShape.length === 0) {
@@ -58,7 +63,12 @@ export function collapse(shape: readonly number[], strides: ReadonlyArray<readon
  * Call row(offsets) once per innermost row of `shape`, where offsets[j] is operand j's element
  * offset of the row's first element. `offsets` is reused between calls (no allocation per row).
  */
-export function forEachRow(shape: readonly number[], strides: ReadonlyArray<readonly number[]>, base: readonly number[], row: (offsets: Float64Array) => void): void {
+export function forEachRow(
+  shape: readonly number[],
+  strides: ReadonlyArray<readonly number[]>,
+  base: readonly number[],
+  row: (offsets: Float64Array) => void,
+): void {
   const rank = shape.length;
   const k = strides.length;
   const offsets = Float64Array.from(base);
