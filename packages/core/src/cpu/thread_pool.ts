@@ -43,7 +43,9 @@ const READY = 6; // workers that answered warmUp()
 /** Worker body, evaluated as a CommonJS script (`eval: true`); receives sources, never imports. */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { ctl, port } = workerData;
+const { ctl, port, index } = workerData;
+// Lets a kernel (or a debugger) tell which pool thread it runs on; the caller thread has none.
+globalThis.sscanWorkerIndex = index;
 const kernels = new Map();
 const libs = new Map();
 const evalSource = (src) => (0, eval)(src);
@@ -129,7 +131,7 @@ export class ThreadPool {
     const { port1, port2 } = new MessageChannel();
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { ctl: this.#ctl, port: port2 },
+      workerData: { ctl: this.#ctl, port: port2, index: i },
       transferList: [port2],
       name: `sscan-cpu-${i}`,
     });
