@@ -15,7 +15,9 @@ const USE_CPU = 'Meanwhile SSCAN_BACKEND=cpu uses the CPU backend.';
 let cached = null;
 
 function fail(status, reason, hint, report) {
-  return report === undefined ? { ok: false, status, reason, hint } : { ok: false, status, reason, hint, report };
+  return report === undefined
+    ? { ok: false, status, reason, hint }
+    : { ok: false, status, reason, hint, report };
 }
 
 function loadBinary() {
@@ -72,7 +74,7 @@ function fromReport(addon, report) {
       return fail(
         'no-device',
         `no CUDA device: ${report.message}`,
-        'Check `nvidia-smi` and CUDA_VISIBLE_DEVICES (an empty or wrong value hides every GPU). ' + USE_CPU,
+        `Check \`nvidia-smi\` and CUDA_VISIBLE_DEVICES (an empty or wrong value hides every GPU). ${USE_CPU}`,
         report,
       );
     case 'no-kernel-image':

@@ -7,7 +7,13 @@
  * `cudaError` (see {@link SscanCudaError}).
  */
 
-export type ProbeStatus = 'ok' | 'no-driver' | 'insufficient-driver' | 'no-device' | 'no-kernel-image' | 'cuda-error';
+export type ProbeStatus =
+  | 'ok'
+  | 'no-driver'
+  | 'insufficient-driver'
+  | 'no-device'
+  | 'no-kernel-image'
+  | 'cuda-error';
 
 export interface CudaDeviceProperties {
   readonly index: number;
@@ -105,7 +111,13 @@ export interface SscanCudaAddon {
   copyToHost(handle: bigint, byteOffset: ByteCount, dst: ArrayBufferView): void;
   /** Device → host without blocking the event loop; resolves with `dst`, filled. */
   copyToHostAsync<T extends ArrayBufferView>(handle: bigint, byteOffset: ByteCount, dst: T): Promise<T>;
-  copyDeviceToDevice(dst: bigint, dstOffset: ByteCount, src: bigint, srcOffset: ByteCount, bytes: ByteCount): void;
+  copyDeviceToDevice(
+    dst: bigint,
+    dstOffset: ByteCount,
+    src: bigint,
+    srcOffset: ByteCount,
+    bytes: ByteCount,
+  ): void;
   memset(handle: bigint, byteOffset: ByteCount, value: number, bytes: ByteCount): void;
   synchronize(device: number): void;
   synchronizeAsync(device: number): Promise<void>;

@@ -73,7 +73,9 @@ describe.skipIf(!built)('the raw addon without a GPU', () => {
     expect(() => addon.malloc(0.5, 16)).toThrow(/malloc: argument 'device' must be an integer/);
     expect(() => addon.malloc(0, -randInt(1, 100))).toThrow(/argument 'bytes'.*got -\d+/);
     expect(() => addon.free(-1n)).toThrow(RangeError);
-    expect(() => addon.memset(1n, 0, 256, 4)).toThrow(/argument 'value' must be an integer in \[0, 255\], got 256/);
+    expect(() => addon.memset(1n, 0, 256, 4)).toThrow(
+      /argument 'value' must be an integer in \[0, 255\], got 256/,
+    );
   });
 
   it('checks kernel arguments (array types, lengths, sizes) before touching CUDA', () => {
@@ -94,21 +96,26 @@ describe.skipIf(!built)('the raw addon without a GPU', () => {
     meta[at('dtype')] = 0;
     expect(() => addon.selectiveScanFwd(0, new Float64Array(3), buffers)).toThrow(RangeError);
     expect(() => addon.selectiveScanFwd(0, meta, new BigInt64Array(3))).toThrow(/buffers/);
-    expect(() => addon.savedBytes(new Float32Array(meta.length) as unknown as Float64Array)).toThrow(TypeError);
+    expect(() => addon.savedBytes(new Float32Array(meta.length) as unknown as Float64Array)).toThrow(
+      TypeError,
+    );
   });
 
-  it.skipIf(!noDriver)('turns a CUDA failure into a catchable error with the CUDA error name, repeatedly', () => {
-    for (let i = 0; i < 2; i++) {
-      try {
-        addon.malloc(0, randInt(1, 4096));
-        expect.unreachable('malloc cannot succeed without a driver');
-      } catch (err) {
-        const e = err as KernelsCuda.SscanCudaError;
-        expect(e.code).toBe('ERR_SSCAN_CUDA');
-        expect(e.op).toBe('malloc');
-        expect(e.cudaError).toMatch(/^cudaError/);
-        expect(e.message).toMatch(/\[csrc\/addon\/\w+\.cpp:\d+\]/);
+  it.skipIf(!noDriver)(
+    'turns a CUDA failure into a catchable error with the CUDA error name, repeatedly',
+    () => {
+      for (let i = 0; i < 2; i++) {
+        try {
+          addon.malloc(0, randInt(1, 4096));
+          expect.unreachable('malloc cannot succeed without a driver');
+        } catch (err) {
+          const e = err as KernelsCuda.SscanCudaError;
+          expect(e.code).toBe('ERR_SSCAN_CUDA');
+          expect(e.op).toBe('malloc');
+          expect(e.cudaError).toMatch(/^cudaError/);
+          expect(e.message).toMatch(/\[csrc\/addon\/\w+\.cpp:\d+\]/);
+        }
       }
-    }
-  });
+    },
+  );
 });
