@@ -79,7 +79,7 @@ function stepArgs(c: ScanCase, t: number, state: BufferRef): SelectiveScanStepAr
 const bits = (ref: BufferRef) => new Uint8Array(rawCopy(ref).buffer);
 
 describe('selectiveScanStepCpu', () => {
-  const cases: [string, CaseSpec][] = [];
+  const cases: [string, Partial<CaseSpec>][] = [];
   for (const dtype of ['float32', 'float64', 'float16', 'bfloat16'] as const) {
     for (const complex of [false, true]) {
       cases.push([

@@ -59,15 +59,22 @@ export function selectiveScanStepKernel(job: StepJob, claim: Claim, lib: ScanMat
       const dt = job.deltaSoftplus ? lib.softplus(raw) : raw;
       const dtu = dt * x;
       let y = 0;
-      for (let n = 0; n < N; n++) {
-        const s = r * N + n;
-        if (!job.isComplex) {
+      if (!job.isComplex) {
+        // h_n in place, returning C_n·h_n. Summed as the forward sums (scanRowY): each block of
+        // four states left to right, then the rest one by one, so a step is bit-identical to it.
+        const term = (n: number): number => {
           const Bn = job.variableB ? decode(job.bKind, job.B, bc + n) : job.B[d * N + n];
           const Cn = job.variableC ? decode(job.cKind, job.C, bc + n) : job.C[d * N + n];
-          const h = Math.exp(dt * job.A[d * N + n]) * state[s] + dtu * Bn;
-          state[s] = h;
-          y += Cn * h;
-        } else {
+          const h = Math.exp(dt * job.A[d * N + n]) * state[r * N + n] + dtu * Bn;
+          state[r * N + n] = h;
+          return Cn * h;
+        };
+        let n = 0;
+        for (; n + 4 <= N; n += 4) y += term(n) + term(n + 1) + term(n + 2) + term(n + 3);
+        for (; n < N; n++) y += term(n);
+      } else {
+        for (let n = 0; n < N; n++) {
+          const s = r * N + n;
           const ib = 2 * (job.variableB ? bc + n : d * N + n);
           const ic = 2 * (job.variableC ? bc + n : d * N + n);
           const m = Math.exp(dt * job.A[2 * (d * N + n)]);

@@ -15,7 +15,8 @@
  *   d dt_t += Re(λ_t·conj(A·a_t·h_{t-1} + B_t·u_t))
  *   dA     += dt_t·λ_t·conj(a_t·h_{t-1})
  *   λ_{t-1} = conj(a_t)·λ_t                  (and dh_0 = λ_0)
- * The same sweep accumulates y = Σ_n C·h (the forward's y, bit for bit) for the gate's gradient.
+ * The same sweep accumulates y = Σ_n C·h for the gate's gradient (state by state, so its last bits
+ * may differ from the forward's blocked sum; dz does not need more).
  */
 import type { NumArray } from './scan_math';
 import { type RealArray, type RowScratch, type ScanJob, scanRowLib } from './scan_rows';
@@ -85,11 +86,11 @@ export function backwardStatesReal(
   const { dt, dtu, u, y } = s;
   const { hs, ea, dy, du, ddt } = bs;
   for (let n = 0; n < N; n++) {
-    lib.loadBC(job, 0, r, n, s, lib);
-    lib.loadBC(job, 1, r, n, s, lib);
+    lib.loadBC(job, 0, r, n, 1, s, lib);
+    lib.loadBC(job, 1, r, n, 1, s, lib);
     const { bArr, bOff, cArr, cOff } = s;
     const a = job.A[d * N + n];
-    // Forward, as scanRowY computes it (same expressions, so the same y).
+    // Forward recompute: the expressions of scanRowY, so h is bit-identical to the forward's.
     let h = job.initialState ? job.initialState[r * N + n] : 0;
     hs[0] = h;
     for (let t = 0; t < L; t++) {
@@ -146,8 +147,8 @@ export function backwardStatesComplex(
   const init = job.initialState;
   const gl = job.gradLastState;
   for (let n = 0; n < N; n++) {
-    lib.loadBC(job, 0, r, n, s, lib);
-    lib.loadBC(job, 1, r, n, s, lib);
+    lib.loadBC(job, 0, r, n, 1, s, lib);
+    lib.loadBC(job, 1, r, n, 1, s, lib);
     const { bArr, bOff, cArr, cOff } = s;
     const ar = job.A[2 * (d * N + n)];
     const ai = job.A[2 * (d * N + n) + 1];
