@@ -117,7 +117,8 @@ function finiteDifferenceCheck(spec: CaseSpec, salt: number) {
   }
 }
 
-const small = { batch: 2, dim: 4, seqlen: 6, dstate: 3 };
+// dstate 5: one block of four states (backwardBlockReal) and one on its own (backwardStateReal).
+const small = { batch: 2, dim: 4, seqlen: 6, dstate: 5 };
 const everything = { D: true, z: true, deltaBias: true, deltaSoftplus: true, initialState: true };
 
 describe('selectiveScanBackwardCpu matches finite differences (float64)', () => {
@@ -176,7 +177,7 @@ describe('storage dtypes', () => {
       it(`${dtype}${complex ? ', complex' : ''}: gradients are the float64 ones rounded once`, () => {
         const rand = rng(seed + 20 + (complex ? 1 : 0));
         const narrow = makeCase(
-          { batch: 2, dim: 20, seqlen: 9, dstate: 3, dtype, complex, lastState: true, ...everything },
+          { batch: 2, dim: 20, seqlen: 9, dstate: 5, dtype, complex, lastState: true, ...everything },
           rand,
         );
         const ga = backwardArgs(narrow, rand);

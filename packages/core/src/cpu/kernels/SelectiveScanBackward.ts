@@ -32,7 +32,7 @@ export function selectiveScanBackwardKernel(job: BackwardJob, claim: Claim, lib:
   const w = job.isComplex ? 2 : 1;
   const perGroup = job.dim / job.groups;
   const s = lib.makeRowScratch(L, job.isComplex);
-  const bs = lib.makeBackScratch(L, job.isComplex);
+  const bs = lib.makeBackScratch(L);
   const { u, y, dtRaw, tmp: z } = s;
   const { g, dy, du, ddt } = bs;
   for (let unit = claim(); unit >= 0; unit = claim()) {
