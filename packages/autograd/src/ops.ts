@@ -18,6 +18,7 @@ import {
   permuteGrad,
   reshapeGrad,
   sliceGrad,
+  splitGrad,
 } from './gradients/Layout_grad';
 import { matMulGrad } from './gradients/MatMul_grad';
 import { rmsNormGrad } from './gradients/RMSNorm_grad';
@@ -138,18 +139,14 @@ export function slice(x: Tensor, begin: readonly number[], size: readonly number
   return out;
 }
 
-/** Pieces along `axis`, each a differentiable slice. */
+/**
+ * Pieces along `axis`, recorded as one node: its gradient is the concat of the pieces'
+ * gradients (zeros for unused pieces), one copy instead of a zero-filled tensor per piece.
+ */
 export function split(x: Tensor, sizes: readonly number[], axis = -1): Tensor[] {
-  const parts = core.split(x, sizes, axis); // validates; its pieces carry no tape
-  if (!needsGrad([x])) return parts;
-  const ax = axis < 0 ? axis + x.rank : axis;
-  let start = 0;
-  return parts.map((p) => {
-    const begin = x.shape.map((_, i) => (i === ax ? start : 0));
-    start += p.shape[ax];
-    record('Slice', [x], [p], [], sliceGrad(x.shape, begin));
-    return p;
-  });
+  const parts = core.split(x, sizes, axis);
+  if (needsGrad([x])) record('Split', [x], parts, [], splitGrad(parts, axis < 0 ? axis + x.rank : axis));
+  return parts;
 }
 
 export function concat(xs: readonly Tensor[], axis = -1): Tensor {

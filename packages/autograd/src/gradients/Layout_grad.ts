@@ -1,10 +1,10 @@
 /**
  * Gradients of the layout ops (all one StridedCopy kernel underneath, but each op moves the
- * gradient differently): reshape → reshape back; permute → inverse permutation; broadcastTo →
+ * gradient differently): reshape → reshape back; permute → inverse permutation; split → concat; broadcastTo →
  * sum over the broadcast axes; slice → the gradient written into zeros; concat → slices of dy;
  * cast → cast back; contiguous → identity.
  */
-import { cast, type DType, permute, slice, sliceBackward, type Tensor } from '@sscan/core';
+import { cast, concat, type DType, permute, slice, sliceBackward, type Tensor, zeros } from '@sscan/core';
 import type { BackwardFn } from '../tape';
 import { unbroadcast } from './unbroadcast';
 
@@ -37,6 +37,21 @@ export function concatGrad(xs: readonly Tensor[], axis: number): BackwardFn {
       start += x.shape[axis];
       return x.requiresGrad ? slice(dy, begin, x.shape) : null;
     });
+  };
+}
+
+/** split: the pieces' gradients joined back along the axis; a piece without one contributes zeros. */
+export function splitGrad(parts: readonly Tensor[], axis: number): BackwardFn {
+  const shapes = parts.map((p) => p.shape);
+  const { dtype } = parts[0];
+  const device = parts[0].deviceName;
+  return (dys) => {
+    const pieces = shapes.map((shape, i) => dys[i] ?? zeros(shape, { dtype, device }));
+    const g = concat(pieces, axis);
+    pieces.forEach((p, i) => {
+      if (p !== dys[i]) p.dispose();
+    });
+    return [g];
   };
 }
 
