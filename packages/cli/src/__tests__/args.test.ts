@@ -94,7 +94,7 @@ describe('main', () => {
     expect(none.stderr.join('\n')).toContain('Usage: sscan <command>');
     const bad = captureIo();
     expect(await main(['chek'], bad)).toBe(EXIT_USAGE);
-    expect(bad.stderr[0]).toBe("sscan: expected a command (info, check, bench), got 'chek'");
+    expect(bad.stderr[0]).toBe("sscan: expected a command (info, check, bench, train), got 'chek'");
   });
 
   it.each([

@@ -6,5 +6,6 @@ import type { Command } from '../command';
 import { bench } from './bench';
 import { check } from './check';
 import { info } from './info';
+import { trainCommand } from './train';
 
-export const COMMANDS: readonly Command[] = [info, check, bench];
+export const COMMANDS: readonly Command[] = [info, check, bench, trainCommand];
