@@ -18,8 +18,10 @@
  * Safety: the caller never waits for a worker that has not joined the job (it runs every unit
  * nobody claimed), so a worker that is slow to start, or failed to start, costs time, never a
  * hang. A worker that throws stops the job (no new units are handed out) and its error is
- * rethrown on the caller after every joined worker has left. Workers are unref'ed: an idle pool
- * never keeps the process alive. Not covered: a worker killed from outside while inside a job
+ * rethrown on the caller after every joined worker has left. Where workers cannot run our code
+ * at all (no worker allowed, or code generation from strings disallowed), the pool says why once
+ * (a process warning, `disabledReason`) and runs every job on the caller: slower, never wrong.
+ * Workers are unref'ed: an idle pool never keeps the process alive. Not covered: a worker killed from outside while inside a job
  * (nothing in this package does that) would leave the caller waiting.
  */
 import { availableParallelism } from 'node:os';
@@ -57,11 +59,14 @@ function claim() {
   return unit;
 }
 // Sources are evaluated even for a dispatch that is already over: the pool counts them as sent.
+// A source that does not evaluate here (code generation from strings disallowed, say) is kept
+// as the reason: the worker then declines every job, and the caller runs them alone.
+class Unusable { constructor(reason) { this.reason = reason; } }
 function define(map, id, source) {
   try {
     map.set(id, evalSource(source));
   } catch (err) {
-    map.set(id, () => { throw err; });
+    map.set(id, new Unusable(err instanceof Error ? err.message : String(err)));
   }
 }
 port.on('message', (msg) => {
@@ -75,9 +80,15 @@ port.on('message', (msg) => {
   Atomics.add(ctl, ${ACTIVE}, 1);
   try {
     if (Atomics.load(ctl, ${OPEN}) !== msg.gen) return; // too late: that dispatch is over
+    const kernel = kernels.get(msg.kernelId);
+    const lib = libs.get(msg.libId);
+    const unusable = kernel instanceof Unusable ? kernel : lib instanceof Unusable ? lib : null;
+    if (unusable) {
+      port.postMessage({ gen: msg.gen, unusable: unusable.reason });
+      return;
+    }
     try {
-      const lib = libs.get(msg.libId);
-      kernels.get(msg.kernelId)(msg.job, claim, typeof lib === 'function' ? lib() : lib);
+      kernel(msg.job, claim, lib);
     } catch (err) {
       Atomics.store(ctl, ${ABORT}, 1);
       const e = err instanceof Error ? err : new Error(String(err));
@@ -111,6 +122,7 @@ export class ThreadPool {
   readonly #workers: PoolWorker[] = [];
   readonly #ids = new Map<object, number>();
   #gen = 0;
+  #disabled: string | null = null;
 
   constructor(size: number) {
     this.size = Math.max(1, Math.floor(size));
@@ -125,16 +137,37 @@ export class ThreadPool {
     return id;
   }
 
-  #worker(i: number): PoolWorker {
+  /** Why this pool runs everything on the calling thread, or null while its workers are usable. */
+  get disabledReason(): string | null {
+    return this.#disabled;
+  }
+
+  /** From here on every job runs on the calling thread; says so once, as a process warning. */
+  #disable(reason: string): void {
+    if (this.#disabled) return;
+    this.#disabled = reason;
+    process.emitWarning(`sscan: CPU worker threads are off, kernels run on one thread (${reason})`, {
+      code: 'SSCAN_CPU_THREADS',
+    });
+  }
+
+  #worker(i: number): PoolWorker | null {
     const existing = this.#workers[i];
     if (existing && !existing.dead) return existing;
     const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { ctl: this.#ctl, port: port2, index: i },
-      transferList: [port2],
-      name: `sscan-cpu-${i}`,
-    });
+    let worker: Worker;
+    try {
+      worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { ctl: this.#ctl, port: port2, index: i },
+        transferList: [port2],
+        name: `sscan-cpu-${i}`,
+      });
+    } catch (err) {
+      // E.g. under the permission model without --allow-worker.
+      this.#disable(`cannot start a worker: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    }
     const entry: PoolWorker = { worker, port: port1, known: new Set(), dead: false };
     // Seen only when the caller's event loop runs; until then a dead worker simply never joins.
     const markDead = () => {
@@ -160,7 +193,7 @@ export class ThreadPool {
     threads: number,
   ): void {
     const helpers = Math.min(this.size, threads, units) - 1;
-    if (helpers <= 0) {
+    if (helpers <= 0 || this.#disabled) {
       let next = 0;
       kernel(job, () => (next < units ? next++ : -1), lib);
       return;
@@ -178,6 +211,7 @@ export class ThreadPool {
     const joined: PoolWorker[] = [];
     for (let i = 0; i < helpers; i++) {
       const w = this.#worker(i);
+      if (!w) break;
       const msg: Record<string, unknown> = { gen, kernelId, libId, job };
       if (!w.known.has(kernelId)) msg.kernelSource = kernel.toString();
       if (!w.known.has(libId)) msg.libSource = librarySource(lib);
@@ -206,8 +240,14 @@ export class ThreadPool {
     let workerError: Error | null = null;
     for (const w of joined) {
       for (let m = receiveMessageOnPort(w.port); m; m = receiveMessageOnPort(w.port)) {
-        const { gen: g, message, stack } = m.message as { gen: number; message: string; stack?: string };
-        if (g !== gen || workerError) continue;
+        const {
+          gen: g,
+          message,
+          stack,
+          unusable,
+        } = m.message as { gen: number; message: string; stack?: string; unusable?: string };
+        if (unusable !== undefined) this.#disable(`a worker cannot evaluate the kernel source: ${unusable}`);
+        if (g !== gen || workerError || unusable !== undefined) continue;
         workerError = new Error(`sscan CPU worker failed: ${message}`);
         if (stack) workerError.stack = `${workerError.stack}\n-- in the worker --\n${stack}`;
       }
@@ -224,7 +264,7 @@ export class ThreadPool {
     const ctl = this.#ctl;
     Atomics.store(ctl, READY, 0);
     const count = this.size - 1;
-    for (let i = 0; i < count; i++) this.#worker(i).port.postMessage({ ping: true });
+    for (let i = 0; i < count; i++) this.#worker(i)?.port.postMessage({ ping: true });
     const deadline = Date.now() + timeoutMs;
     for (let ready = Atomics.load(ctl, READY); ready < count; ready = Atomics.load(ctl, READY)) {
       const left = deadline - Date.now();
