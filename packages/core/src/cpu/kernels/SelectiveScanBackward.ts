@@ -2,17 +2,16 @@
  * SelectiveScanBackward, pure TypeScript: gradients of every input of the scan (math in
  * scan_backward_rows.ts), float64 throughout, rounded once on store.
  *
- * Nothing is saved by the forward: each row recomputes its recurrence state by state, which
- * costs one more exp per state update than a checkpointed design would (none) but keeps memory at
- * O(seqlen) per thread with no seqlen × dstate tensor anywhere. The gate's gradient needs the
- * forward's y; the same recomputation sweep accumulates it.
+ * Nothing is saved by the forward (its `saved` is null). Each row recomputes its recurrence,
+ * four states at a time, into O(seqlen) scratch and sweeps it backwards: the same one exp per
+ * state update that recomputing checkpointed chunks would cost, with no seqlen × dstate tensor
+ * anywhere. Per thread: about 26 × seqlen float64s (34 complex), the size of a few rows of u.
  *
- * Determinism, for any thread count: the work units are fixed slices of consecutive channels
- * (at most MAX_SLICES per (batch, group)), independent of the threads. A slice writes only its
- * own rows of du/ddelta/dz/dInitialState, its rows' partial sums of the reduced gradients
- * (dA, constant dB/dC, dD, dDeltaBias: one float64 partial per row), and its own float64 partial
- * of the variable dB/dC block of its (batch, group). The caller then adds partials in a fixed
- * order (batch, then slice). Partial memory: rows × dstate, plus slices × the size of variable B/C.
+ * Determinism, for any thread count: the work units are fixed slices of consecutive channels of
+ * one (batch, group), their number a function of the shape only. A slice writes its own rows of
+ * du/ddelta/dz/dInitialState, its rows' float64 partial sums of the reduced gradients (dA,
+ * constant dB/dC, dD, dDeltaBias), and its own float64 partial of the variable dB/dC block of its
+ * (batch, group). The caller then adds partials in a fixed order (batch, then slice).
  */
 import type { SelectiveScanBackwardArgs } from '../../kernel_names';
 import type { Claim } from '../thread_pool';
@@ -22,7 +21,12 @@ import { optionalRealView, realView, rowKind, scanJob, view } from './scan_job';
 import type { NumArray, RowKind } from './scan_math';
 import type { RealArray } from './scan_rows';
 
-/** Slices per (batch, group): enough units to share among threads, few enough partial copies of dB/dC. */
+/**
+ * Slices per (batch, group): about UNIT_TARGET units in all, so that up to that many threads
+ * find work, but at most MAX_SLICES, each slice costing one float64 partial of its dB/dC block
+ * (variable B/C). Partial memory is then at most max(UNIT_TARGET, batch·groups) blocks.
+ */
+const UNIT_TARGET = 16;
 const MAX_SLICES = 8;
 
 /** Worker-safe kernel (self-contained: see thread_pool.ts). One unit = one slice of channels. */
@@ -117,7 +121,8 @@ export function selectiveScanBackwardCpu(args: SelectiveScanBackwardArgs): void 
   const w = isComplex ? 2 : 1;
   const rows = batch * dim;
   const perGroup = dim / groups;
-  const sliceChannels = Math.ceil(perGroup / MAX_SLICES);
+  const wanted = Math.min(MAX_SLICES, Math.ceil(UNIT_TARGET / (batch * groups)));
+  const sliceChannels = Math.ceil(perGroup / wanted);
   const slices = Math.ceil(perGroup / sliceChannels);
   const sliceBlock = N * L * w; // one (batch, group) block of variable B/C
   const job: BackwardJob = {
