@@ -2,6 +2,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRng } from '@sscan/nn';
 import { describe, expect, it } from 'vitest';
 import { captureIo } from '../io';
 import { main } from '../main';
@@ -30,8 +31,7 @@ describe('sscan train', () => {
   it('the task puts K data tokens in the region, K markers after it, targets only at the markers', () => {
     const seed = (Date.now() >>> 0) % 100000;
     console.log(`[selective copying data] seed ${seed}`);
-    let a = seed;
-    const next = () => (a = (a * 1103515245 + 12345) >>> 0) / 4294967296;
+    const next = createRng(seed).next;
     const c = { seqlen: 20, tokens: 5, dataVocab: 6 };
     const b = makeBatch(c, 3, next);
     for (let r = 0; r < 3; r++) {
