@@ -109,6 +109,8 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
   if (err != cudaSuccess) return fail("cuda-error", err, "cudaGetDeviceCount failed");
   r.Set("deviceCount", Napi::Number::New(env, count));
 
+  // TryKernel switches the current device; the runtime must not trust its cached one.
+  Runtime::Of(env).ForgetCurrentDevice();
   Napi::Array devices = Napi::Array::New(env, static_cast<size_t>(count));
   int usable = 0;
   std::string first_failure;

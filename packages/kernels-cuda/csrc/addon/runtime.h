@@ -61,6 +61,9 @@ class Runtime {
   void* Resolve(uint64_t handle, uint64_t offset, uint64_t bytes, int device, size_t align,
                 const char* op, const char* arg) const;
 
+  // Someone else (the probe) changed this thread's current device: set it again next time.
+  void ForgetCurrentDevice() { current_device_ = -1; }
+
   PinnedPool& pinned() { return pinned_; }
   size_t live_count() const { return live_.size(); }
 
