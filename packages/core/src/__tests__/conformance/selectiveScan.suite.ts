@@ -82,7 +82,7 @@ export const SEQLENS = [1, 2, 8, 16, 32, 64, 128, 256, 372, 512, 784, 1024, 1134
 export interface ConformanceOptions {
   /** 2: pairwise (default); 3: every triple of axis values (about 4× the cases; GPU). */
   strength?: 2 | 3;
-  /** Longer seqlens run forward only. Default 512 on cpu, every seqlen elsewhere. */
+  /** Longer seqlens run forward only. Default 512 on cpu (selectiveScan.cpu.test.ts raises it), every seqlen elsewhere. */
   maxBackwardSeqlen?: number;
   /** (batch, dim) of a case by seqlen; dim must be a multiple of 4 (groups). */
   sizes?: (seqlen: number) => { batch: number; dim: number };
