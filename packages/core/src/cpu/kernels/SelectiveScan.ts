@@ -1,7 +1,8 @@
 /**
  * SelectiveScan, forward, pure TypeScript: the executable reference of the project (math in
  * DESIGN.md). Rows ((batch, channel) pairs) are independent; the thread pool splits them into
- * units of consecutive rows, and each row scans its states one at a time (scan_rows.ts).
+ * units of consecutive rows, and each row runs state-major, one pass over t per block of
+ * states (scan_rows.ts).
  *
  * Precision: every input is widened to float64 and all arithmetic is float64; results are rounded
  * once, on store, to the output dtype. Each row's result depends only on that row's inputs, so
