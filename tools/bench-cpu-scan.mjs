@@ -38,8 +38,16 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cpu = join(root, 'packages/core/src/cpu');
 const dir = mkdtempSync(join(tmpdir(), 'sscan-bench-'));
 const spec = {
-  batch: +opt.batch, dim: +opt.dim, seqlen: +opt.seqlen, dstate: +opt.dstate, dtype: opt.dtype, complex: opt.complex,
-  D: true, z: true, deltaBias: true, deltaSoftplus: true,
+  batch: +opt.batch,
+  dim: +opt.dim,
+  seqlen: +opt.seqlen,
+  dstate: +opt.dstate,
+  dtype: opt.dtype,
+  complex: opt.complex,
+  D: true,
+  z: true,
+  deltaBias: true,
+  deltaSoftplus: true,
 };
 writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
 writeFileSync(
@@ -81,7 +89,15 @@ console.log(\`backward / forward: \${(bwd.ms / fwd.ms).toFixed(2)}\`);
 );
 try {
   const { build } = await import('tsup');
-  await build({ entry: { bench: join(dir, 'bench.ts') }, format: ['esm'], outDir: dir, platform: 'node', target: 'node20', silent: true, config: false });
+  await build({
+    entry: { bench: join(dir, 'bench.ts') },
+    format: ['esm'],
+    outDir: dir,
+    platform: 'node',
+    target: 'node20',
+    silent: true,
+    config: false,
+  });
   const env = { ...process.env };
   if (opt.threads) env.SSCAN_CPU_THREADS = opt.threads;
   const r = spawnSync(process.execPath, [join(dir, 'bench.js')], { stdio: 'inherit', env });
