@@ -1,5 +1,13 @@
 /** Access to backends through core's public API. */
-import { type Backend, type DeviceType, empty, parseDevice } from '@sscan/core';
+import {
+  type Backend,
+  type BackendStatus,
+  backendInfo,
+  type DeviceType,
+  empty,
+  getBackend,
+  parseDevice,
+} from '@sscan/core';
 import { badFlag } from './errors';
 
 /**
@@ -26,6 +34,51 @@ export function parseDeviceFlag(
     return { ...d, name: d.type === 'cpu' ? 'cpu' : `${d.type}:${d.index}` };
   } catch {
     throw badFlag(flag, 'a device: cpu, cuda, cuda:<index>, rocm or rocm:<index>', `'${value}'`);
+  }
+}
+
+export interface OpenDevice {
+  readonly type: DeviceType;
+  readonly index: number;
+  /** Canonical: 'cpu', 'cuda:0'. */
+  readonly name: string;
+  readonly backend: Backend;
+}
+
+/**
+ * The device a command runs on: the --device value, or the default backend's first device.
+ * A malformed value or an index past the last device is a usage error (exit 2); a backend
+ * that cannot start here is a failure (exit 1) carrying the reason core recorded.
+ */
+export function openDevice(flag: string, value: string | undefined): OpenDevice {
+  const raw = value ?? getBackend();
+  const parsed = parseDeviceFlag(flag, raw);
+  const status = backendInfoOf(parsed.type);
+  if (status?.status === 'unavailable') {
+    throw new Error(
+      `${flag} ${raw}: the ${parsed.type} backend cannot run here: ${status.reason ?? 'no reason recorded'}`,
+    );
+  }
+  const first = backendOf(parsed.type);
+  const count = first.deviceCount();
+  if (parsed.index >= count) {
+    throw badFlag(
+      flag,
+      `a device index below ${count} (${parsed.type} has ${count} device${count === 1 ? '' : 's'})`,
+      `'${raw}'`,
+    );
+  }
+  return { ...parsed, backend: first };
+}
+
+/** Start one backend (only that one) and report its status. */
+function backendInfoOf(type: DeviceType): BackendStatus | undefined {
+  try {
+    backendOf(type);
+    return { name: type, priority: 0, status: 'available' };
+  } catch {
+    // Starting failed: core kept the reason; backendInfo() reads it (and tries the rest).
+    return backendInfo().find((b) => b.name === type);
   }
 }
 

@@ -72,15 +72,15 @@ const POOL_SIZE = 1 << 16;
  * normal as the check needs.
  */
 function normals(n: number, next: () => number, scale = 1): Float64Array {
-  const pool = new Float64Array(POOL_SIZE);
-  for (let i = 0; i < POOL_SIZE; i += 2) {
+  const pool = new Float64Array(Math.min(n, POOL_SIZE));
+  for (let i = 0; i < pool.length; i += 2) {
     // 1 − r keeps log away from 0.
     const r = Math.sqrt(-2 * Math.log(1 - next())) * scale;
     const theta = 2 * Math.PI * next();
     pool[i] = r * Math.cos(theta);
-    pool[i + 1] = r * Math.sin(theta);
+    if (i + 1 < pool.length) pool[i + 1] = r * Math.sin(theta);
   }
-  if (n <= POOL_SIZE) return pool.slice(0, n);
+  if (n <= POOL_SIZE) return pool;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = pool[(next() * POOL_SIZE) | 0];
   return out;

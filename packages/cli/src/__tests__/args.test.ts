@@ -1,3 +1,4 @@
+import { backendInfo } from '@sscan/core';
 import { describe, expect, it } from 'vitest';
 import { parseFlags } from '../args';
 import { COMMANDS } from '../commands/index';
@@ -94,7 +95,9 @@ describe('main', () => {
     expect(none.stderr.join('\n')).toContain('Usage: sscan <command>');
     const bad = captureIo();
     expect(await main(['chek'], bad)).toBe(EXIT_USAGE);
-    expect(bad.stderr[0]).toBe("sscan: expected a command (info, check, bench, train), got 'chek'");
+    expect(bad.stderr[0]).toBe(
+      `sscan: expected a command (${COMMANDS.map((c) => c.name).join(', ')}), got 'chek'`,
+    );
   });
 
   it.each([
@@ -116,5 +119,25 @@ describe('main', () => {
     expect(io.stderr[0]).toContain(message);
     expect(io.stderr[1]).toMatch(/--help/);
     expect(io.stdout).toEqual([]);
+  });
+
+  const cuda = backendInfo().find((b) => b.name === 'cuda');
+  it.skipIf(cuda?.status !== 'unavailable')(
+    "exits 1 with core's reason when --device names a backend that cannot run here",
+    async () => {
+      const io = captureIo();
+      expect(await main(['check', '--device', 'cuda', '--shape', '1,2,3,4'], io)).toBe(1);
+      expect(io.stderr[0]).toBe(
+        `sscan check: --device cuda: the cuda backend cannot run here: ${cuda?.reason}`,
+      );
+    },
+  );
+
+  it('exits 2 for a device index past the last device', async () => {
+    const io = captureIo();
+    expect(await main(['bench', '--device', 'cpu:1'], io)).toBe(EXIT_USAGE);
+    expect(io.stderr[0]).toContain(
+      "flag '--device' expects a device: cpu, cuda, cuda:<index>, rocm or rocm:<index>, got 'cpu:1'",
+    );
   });
 });

@@ -6,9 +6,9 @@
  * between reps and look faster than it will inside a model. Every rep is timed on its own
  * between device synchronisations (timing.ts); we report the median.
  */
-import { type Backend, getBackend } from '@sscan/core';
+import type { Backend } from '@sscan/core';
 import { parseChoiceListFlag, parseIntFlag } from '../args';
-import { backendOf, formatBytes, parseDeviceFlag } from '../backends';
+import { formatBytes, openDevice } from '../backends';
 import {
   type BenchRecord,
   type BenchResult,
@@ -46,10 +46,13 @@ import {
 } from '../shapes';
 import { formatMs, formatRate, timed } from '../timing';
 
-/** Enough input sets that together they outgrow a large last-level cache (H200 L2: 60 MB). */
-const ROTATION_BYTES = 256 * 1024 * 1024;
+/**
+ * Enough input sets that together they outgrow any last-level cache (H200 L2: 60 MB; big
+ * server CPUs: a few hundred MB of L3 across sockets), so no rep finds its inputs cached.
+ */
+const ROTATION_BYTES = 512 * 1024 * 1024;
 const MIN_SETS = 2;
-const MAX_SETS = 8;
+const MAX_SETS = 64;
 
 interface Settings {
   readonly warmup: number;
@@ -98,8 +101,13 @@ async function benchCase(
   const setBytes = inputBytes(first) + first.gradOut.byteLength;
   const count = Math.min(MAX_SETS, Math.max(MIN_SETS, Math.ceil(ROTATION_BYTES / setBytes)));
   const sets = [first];
+  const preparing = new Progress(io, `${label} inputs`, count);
   try {
-    for (let k = 1; k < count; k++) sets.push(randomInputs(c.shape, c.dtype, device.name, f, k));
+    for (let k = 1; k < count; k++) {
+      sets.push(randomInputs(c.shape, c.dtype, device.name, f, k));
+      preparing.tick();
+    }
+    preparing.finish();
     const updates = stateUpdates(c.shape);
     const inBytes = inputBytes(first);
     const outBytes = first.u.byteLength;
@@ -220,7 +228,7 @@ export const bench = defineCommand({
     'sscan bench --shape 8,1536,2048,16 --dtype bfloat16 --json out.json',
   ],
   async run(flags, io) {
-    const device = parseDeviceFlag('--device', flags.device ?? getBackend());
+    const device = openDevice('--device', flags.device);
     const onCpu = device.type === 'cpu';
     const cases = casesFrom(flags.shape, flags.dtype, device.type);
     const settings: Settings = {
@@ -228,7 +236,7 @@ export const bench = defineCommand({
       warmup: flags.warmup === undefined ? (onCpu ? 2 : 10) : parseIntFlag('--warmup', flags.warmup, 0),
       backward: !flags['no-backward'],
     };
-    const backend = backendOf(device.name);
+    const backend = device.backend;
     const described = backend.describe();
     const dev = described.devices.find((d) => d.index === device.index) ?? null;
     const timing = onCpu ? 'wall clock around each call' : 'wall clock between backend.synchronize() calls';
@@ -238,7 +246,7 @@ export const bench = defineCommand({
     );
     io.out(`sscan bench on ${device.name} (${dev?.name ?? 'unknown device'}; ${described.version})`);
     io.out(
-      `  warm-up ${settings.warmup}, reps ${settings.reps}, inputs rotated among up to ${MAX_SETS} sets of ≥ ${formatBytes(ROTATION_BYTES)} in all`,
+      `  warm-up ${settings.warmup}, reps ${settings.reps}; each rep takes the next of ${MIN_SETS}–${MAX_SETS} input sets (≥ ${formatBytes(ROTATION_BYTES)} in all) so caches do not flatter`,
     );
     io.out('');
     io.out(

@@ -3,9 +3,9 @@
  * backend and compare every output and gradient with the reference: the CPU backend on the
  * same inputs, or, for the CPU backend itself, a float64 run of the same inputs.
  */
-import { type Backend, getBackend, type SelectiveScanGradients, type Tensor } from '@sscan/core';
+import type { Backend, SelectiveScanGradients, Tensor } from '@sscan/core';
 import { parseChoiceListFlag, parseIntFlag } from '../args';
-import { backendOf, parseDeviceFlag } from '../backends';
+import { backendOf, openDevice } from '../backends';
 import { defineCommand } from '../command';
 import { badFlag, EXIT_FAILURE, EXIT_OK } from '../errors';
 import type { Io } from '../io';
@@ -224,7 +224,7 @@ export const check = defineCommand({
     const dtypes: readonly ScanDType[] =
       flags.dtype === undefined ? ['float32'] : parseChoiceListFlag('--dtype', flags.dtype, SCAN_DTYPES);
     const seed = flags.seed === undefined ? 0 : parseIntFlag('--seed', flags.seed, 0);
-    const device = parseDeviceFlag('--device', flags.device ?? getBackend());
+    const device = openDevice('--device', flags.device);
     const isCpu = device.type === 'cpu';
     if (!isCpu && dtypes.includes('float64')) {
       throw badFlag(
@@ -241,7 +241,7 @@ export const check = defineCommand({
       variableBC: !flags['constant-bc'],
     };
     const backward = !flags['no-backward'];
-    const backend = backendOf(device.name);
+    const backend = device.backend;
     io.out(
       `sscan check on ${device.name}: shape (batch, dim, seqlen, dstate) = ${formatScanShape(s)}, seed ${seed}`,
     );
