@@ -95,6 +95,29 @@ SSCAN_D void stage_u_dt(const KArgs& a, const BlockPos& p, int64_t t0, int64_t t
   }
 }
 
+// Backward: dy = dout * silu(z) (or dout), the gradient reaching y; optionally dout and z
+// themselves for the epilogue (dz, dD). Zero outside the block's valid channels/steps.
+SSCAN_D void stage_dy(const KArgs& a, const BlockPos& p, int64_t t0, int64_t t_end, float* s_dy,
+                      float* s_dout, float* s_z) {
+  for (int e = threadIdx.x; e < kWarpSize * kTile; e += blockDim.x) {
+    const int c = e / kTile, t = e % kTile;
+    const int64_t cl = p.cb * kWarpSize + c, tt = t0 + t;
+    float dout = 0.f, z = 0.f, dy = 0.f;
+    if (cl < a.dpg && tt < t_end) {
+      const int64_t idx = (p.b * a.dim + p.g * a.dpg + cl) * a.L + tt;
+      dout = ld(a.dout, idx, a.dtype);
+      dy = dout;
+      if (a.z) {
+        z = ld(a.z, idx, a.dtype);
+        dy *= silu(z);
+      }
+    }
+    s_dy[c * (kTile + 1) + t] = dy;
+    if (s_dout) s_dout[c * (kTile + 1) + t] = dout;
+    if (s_z) s_z[c * (kTile + 1) + t] = z;
+  }
+}
+
 // Stage a variable B or C tile: s[t * stride + n*cw + part]; zero past dstate or t_end.
 template <bool CPLX>
 SSCAN_D void stage_bc(const KArgs& a, const void* src, const BlockPos& p, int64_t t0, int64_t t_end,

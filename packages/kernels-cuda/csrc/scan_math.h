@@ -19,6 +19,11 @@ template <class F> SSCAN_HD F softplus(F x) { return x <= F(20) ? log1p(exp(x)) 
 // d softplus / dx = sigmoid(x) below the cut-off, exactly 1 above it (dt = x there).
 template <class F> SSCAN_HD F softplus_grad(F x) { return x <= F(20) ? F(1) / (F(1) + exp(-x)) : F(1); }
 
+// The same derivative from dt = softplus(x) itself: sigmoid(x) = 1 - exp(-dt) = -expm1(-dt),
+// exact to rounding on both sides of the cut-off (x > 20: dt = x, -expm1(-x) rounds to 1).
+// Backward uses it so it need not reload delta.
+template <class F> SSCAN_HD F softplus_grad_from_dt(F dt) { return -expm1(-dt); }
+
 template <class F> SSCAN_HD F sigmoid(F x) { return F(1) / (F(1) + exp(-x)); }
 // Gate: out = pre * silu(z), silu(z) = z * sigmoid(z).
 template <class F> SSCAN_HD F silu(F z) { return z * sigmoid(z); }

@@ -22,6 +22,10 @@ constexpr int kSegLen = kTile * kSegTiles;
 // Enough resident threads to hide the recurrence latency; below this many, time is split
 // into chunks that run in parallel (with a carry pass between them).
 constexpr int64_t kTargetThreads = int64_t(132) * 1024;
+// Tuning knobs for the lab (dev/scan_lab.cu sweeps them); the addon never changes them.
+// Changing one between computing buffer sizes and launching is not supported.
+inline int64_t g_fwd_target_threads = kTargetThreads;
+inline int64_t g_bwd_target_threads = kTargetThreads;
 
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -49,11 +53,12 @@ inline Plan make_plan(const ScanShape& s, bool is_complex, bool chunked_fwd) {
   p.ncb = ceil_div(p.dpg, kWarpSize);
   p.nseg = ceil_div(s.seqlen, kSegLen);
   const int64_t threads = s.batch * s.groups * p.ncb * kWarpSize * p.k;
-  int64_t want = std::max<int64_t>(1, ceil_div(kTargetThreads, threads));
-  int64_t nchunk = chunked_fwd ? std::min(want, p.nseg) : 1;
+  const int64_t want_f = std::max<int64_t>(1, ceil_div(g_fwd_target_threads, threads));
+  const int64_t want_b = std::max<int64_t>(1, ceil_div(g_bwd_target_threads, threads));
+  int64_t nchunk = chunked_fwd ? std::min(want_f, p.nseg) : 1;
   p.chunk_segs = ceil_div(p.nseg, nchunk);
   p.nchunk = ceil_div(p.nseg, p.chunk_segs);
-  int64_t nb = std::min(want, p.nseg);
+  int64_t nb = std::min(want_b, p.nseg);
   p.bchunk_segs = ceil_div(p.nseg, nb);
   p.nbchunk = ceil_div(p.nseg, p.bchunk_segs);
   return p;
