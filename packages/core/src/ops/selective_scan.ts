@@ -280,9 +280,10 @@ export function selectiveScanBackward(
     checkShapeIs(fn, 'options.gradLastState', gradLastState, [batch, dim, dstate], '(batch, dim, dstate)');
     checkDtypeIn(fn, 'options.gradLastState', gradLastState, [v.stateDtype], "the same as 'A'");
   }
-  checkSameDevice(fn, ['u', u], [['gradOut', g], ['options.gradLastState', gradLastState]]);
   const deterministic = checkBoolean(fn, 'options.deterministic', opts.deterministic, false);
   const saved = checkOptionalTensor(fn, 'options.saved', opts.saved);
+  // saved is backend-private memory: from another device it would reach the wrong backend.
+  checkSameDevice(fn, ['u', u], [['gradOut', g], ['options.gradLastState', gradLastState], ['options.saved', saved]]);
   return runBackward(fn, v, g, gradLastState, saved, deterministic);
 }
 

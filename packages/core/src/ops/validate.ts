@@ -6,7 +6,10 @@ import { Tensor } from '../tensor';
 
 export function checkTensor(fn: string, arg: string, value: unknown): Tensor {
   if (!(value instanceof Tensor)) throw invalidType(fn, arg, 'a Tensor', value);
-  if (value.isDisposed) throw new Error(`${fn}: argument '${arg}' is a disposed tensor and can no longer be used`);
+  // TypeError, like any use of a detached ArrayBuffer: the value is no longer a usable tensor.
+  if (value.isDisposed) {
+    throw new TypeError(`${fn}: argument '${arg}' must be a Tensor that is not disposed, got a disposed ${value.describe()}`);
+  }
   return value;
 }
 
