@@ -225,7 +225,9 @@ export function describeSelectiveScanConformance(device: string, options: Confor
               const ref = runForward(host, p);
               expected = { out: toF64(ref.out), lastState: toF64(ref.lastState) };
               tolOut = OUT_TOLERANCE[c.dtype as ScanDType];
-              tolState = OUT_TOLERANCE[c.dtype as ScanDType];
+              // The state is float32/complex64 for every input dtype, and both sides start from the
+              // same rounded inputs: only float32 accumulation separates them.
+              tolState = OUT_TOLERANCE.float32;
             }
             check('out', ctx(name), toF64(out), expected.out, tolOut, out.shape);
             if (lastState) {
