@@ -22,7 +22,8 @@ export function processIo(): Io {
     progressWrite: (text) => process.stderr.write(text),
     // Progress goes to stderr so `sscan bench > file` keeps stdout clean.
     progressIsTTY: process.stderr.isTTY === true,
-    columns: process.stderr.columns ?? 80,
+    // A pseudo-terminal may report 0 columns: treat that as unknown.
+    columns: process.stderr.columns || 80,
   };
 }
 

@@ -14,21 +14,25 @@ export class Progress {
   readonly #io: Io;
   readonly #label: string;
   readonly #total: number;
-  readonly #start = performance.now();
+  readonly #now: () => number;
+  readonly #start: number;
   #lastShown = Number.NEGATIVE_INFINITY;
   #shown = false;
   #done = 0;
 
-  constructor(io: Io, label: string, total: number) {
+  /** `now` is the clock in ms (tests pass a fake one). */
+  constructor(io: Io, label: string, total: number, now: () => number = () => performance.now()) {
     this.#io = io;
     this.#label = label;
     this.#total = total;
+    this.#now = now;
+    this.#start = now();
   }
 
   /** Record `n` more steps done; redraw if it is time. */
   tick(n = 1, note = ''): void {
     this.#done += n;
-    const now = performance.now();
+    const now = this.#now();
     if (now - this.#start < SHOW_AFTER_MS) return;
     const every = this.#io.progressIsTTY ? TTY_EVERY_MS : PLAIN_EVERY_MS;
     if (now - this.#lastShown < every && this.#done < this.#total) return;
