@@ -28,6 +28,8 @@ export interface BenchResult {
   readonly stateUpdates: number;
   readonly forward: PassTiming;
   readonly backward: PassTiming | null;
+  /** Why the backward has no timing although it was asked for. */
+  readonly backwardError?: string;
 }
 
 export interface BenchRecord {
@@ -38,6 +40,8 @@ export interface BenchRecord {
   readonly backend: { name: string; device: string; version: string; description: DeviceDescription | null };
   readonly settings: { warmup: number; reps: number; sets: number; backward: boolean; timing: string };
   readonly results: BenchResult[];
+  /** Cases that could not run at all, with the error. */
+  readonly failures: { shape: ScanShape; dtype: ScanDType; error: string }[];
 }
 
 export function newRecord(backend: BenchRecord['backend'], settings: BenchRecord['settings']): BenchRecord {
@@ -56,6 +60,7 @@ export function newRecord(backend: BenchRecord['backend'], settings: BenchRecord
     backend,
     settings,
     results: [],
+    failures: [],
   };
 }
 

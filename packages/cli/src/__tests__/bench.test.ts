@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BENCH_SCHEMA, type BenchRecord } from '../bench_record';
-import { EXIT_OK } from '../errors';
+import { EXIT_FAILURE, EXIT_OK } from '../errors';
 import { captureIo } from '../io';
 import { main } from '../main';
 import { CPU_BENCH_CASES, GPU_BENCH_CASES, TINY_SHAPE } from '../shapes';
+import { registerBrokenCuda } from './broken_backend';
 
 describe('sscan bench', () => {
   it('writes a well-formed JSON record for a tiny shape', async () => {
@@ -65,6 +66,22 @@ describe('sscan bench', () => {
     ).toBe(EXIT_OK);
     const record = JSON.parse(readFileSync(file, 'utf8')) as BenchRecord;
     expect(record.results[0].backward).toBeNull();
+  });
+
+  it('keeps the forward timing, reports the backward failure and exits 1 when a backward throws', async () => {
+    registerBrokenCuda(0, { backwardThrows: true });
+    const file = join(mkdtempSync(join(tmpdir(), 'sscan-bench-')), 'r.json');
+    const io = captureIo();
+    const shape = Object.values(TINY_SHAPE).join(',');
+    expect(
+      await main(['bench', '--device', 'cuda', '--shape', shape, '--reps', '1', '--json', file], io),
+    ).toBe(EXIT_FAILURE);
+    expect(io.text()).toContain('backward  FAILED: selectiveScanBackward: not in this test backend');
+    const record = JSON.parse(readFileSync(file, 'utf8')) as BenchRecord;
+    expect(record.backend.device).toBe('cuda:0');
+    expect(record.results[0].forward.timesMs).toHaveLength(1);
+    expect(record.results[0].backward).toBeNull();
+    expect(record.results[0].backwardError).toContain('not in this test backend');
   });
 
   it('keeps the documented default shapes', () => {

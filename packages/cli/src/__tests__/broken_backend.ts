@@ -17,7 +17,7 @@ function perturb(cpu: Backend, ref: BufferRef, error: number): void {
   cpu.write(ref.storage, ref.offset * 4, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
 }
 
-export function registerBrokenCuda(error: number): void {
+export function registerBrokenCuda(error: number, options: { backwardThrows?: boolean } = {}): void {
   const cpu = backendOf('cpu');
   // A Proxy rather than a copy of every method: the Backend contract keeps growing, and
   // the CPU backend's methods need `this` to be the real instance (private fields).
@@ -31,6 +31,11 @@ export function registerBrokenCuda(error: number): void {
           const result = target.selectiveScan(args);
           perturb(target, args.out, error);
           return result;
+        };
+      }
+      if (prop === 'selectiveScanBackward' && options.backwardThrows) {
+        return () => {
+          throw new Error('selectiveScanBackward: not in this test backend');
         };
       }
       const value: unknown = Reflect.get(target, prop, target);

@@ -19,7 +19,7 @@ import {
   writeRecord,
 } from '../bench_record';
 import { defineCommand } from '../command';
-import { badFlag, EXIT_OK } from '../errors';
+import { badFlag, EXIT_FAILURE, EXIT_OK } from '../errors';
 import type { Io } from '../io';
 import { Progress } from '../progress';
 import {
@@ -124,7 +124,9 @@ async function benchCase(
       },
     );
     let backward: PassTiming | null = null;
+    let backwardError: string | undefined;
     if (settings.backward) {
+      // A backend may have a forward and no backward yet: keep the forward's numbers.
       const bwdTimes = await timePass(
         io,
         `${label} backward`,
@@ -136,9 +138,12 @@ async function benchCase(
           const g = scanBackward(x, f);
           return () => disposeGradients(g);
         },
-      );
+      ).catch((err: unknown) => {
+        backwardError = err instanceof Error ? err.message : String(err);
+        return null;
+      });
       // Reads every input and dL/d out; writes one gradient per input, each its input's size.
-      backward = passTiming(bwdTimes, updates, 2 * inBytes + first.gradOut.byteLength);
+      if (bwdTimes) backward = passTiming(bwdTimes, updates, 2 * inBytes + first.gradOut.byteLength);
     }
     const result: BenchResult = {
       shape: c.shape,
@@ -147,6 +152,7 @@ async function benchCase(
       stateUpdates: updates,
       forward: passTiming(fwdTimes, updates, inBytes + outBytes),
       backward,
+      ...(backwardError === undefined ? {} : { backwardError }),
     };
     return { result, sets: count };
   } finally {
@@ -254,11 +260,21 @@ export const bench = defineCommand({
     );
     let sets = 0;
     for (const c of cases) {
-      const r = await benchCase(io, c, { name: device.name, index: device.index, backend }, settings);
+      // One case failing (a kernel throws, memory runs out) must not lose the others.
+      let r: Awaited<ReturnType<typeof benchCase>>;
+      try {
+        r = await benchCase(io, c, { name: device.name, index: device.index, backend }, settings);
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        record.failures.push({ shape: c.shape, dtype: c.dtype, error });
+        io.out(`${formatScanShape(c.shape).padEnd(22)}${c.dtype.padEnd(10)}FAILED: ${error}`);
+        continue;
+      }
       sets = Math.max(sets, r.sets);
       record.results.push(r.result);
       printRow(io, r.result, 'forward', r.result.forward);
       if (r.result.backward) printRow(io, r.result, 'backward', r.result.backward);
+      if (r.result.backwardError) io.out(`${' '.repeat(32)}backward  FAILED: ${r.result.backwardError}`);
     }
     const final: BenchRecord = { ...record, settings: { ...record.settings, sets } };
     const target = final.results.find(
@@ -278,6 +294,7 @@ export const bench = defineCommand({
     writeRecord(path, final);
     io.out('');
     io.out(`wrote ${path}`);
-    return EXIT_OK;
+    const failed = final.failures.length + final.results.filter((r) => r.backwardError).length;
+    return failed === 0 ? EXIT_OK : EXIT_FAILURE;
   },
 });
