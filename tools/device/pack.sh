@@ -30,7 +30,7 @@ fi
 xz -T0 -6 -c packages/kernels-cuda/build/Release/sscan_cuda.node >"$D/sscan_cuda.node.xz"
 
 # Type packages are not needed to run tests.
-node tools/device/closure.mjs vitest | grep -v '@types+' | tar -cf - -T - | xz -T0 -6 >"$D/node_modules.tar.xz.tmp"
+node tools/device/closure.mjs vitest | grep -v '^node_modules/.pnpm/@types+' | tar -cf - -T - | xz -T0 -6 >"$D/node_modules.tar.xz.tmp"
 mv "$D/node_modules.tar.xz.tmp" "$D/node_modules.tar.xz"
 
 tree_bytes=$(git ls-files -z -co --exclude-standard | xargs -0 stat -c %s 2>/dev/null | awk '{s+=$1} END {print s+0}')
