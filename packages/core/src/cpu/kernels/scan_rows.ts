@@ -212,18 +212,20 @@ export function scanRowY(
     let h1 = init ? init[i + 1] : 0;
     let h2 = init ? init[i + 2] : 0;
     let h3 = init ? init[i + 3] : 0;
+    const b1 = bOff + L;
+    const b2 = bOff + 2 * L;
+    const b3 = bOff + 3 * L;
+    const c1 = cOff + L;
+    const c2 = cOff + 2 * L;
+    const c3 = cOff + 3 * L;
     for (let t = 0; t < L; t++) {
       const dtt = dt[t];
       const x = dtu[t];
       h0 = Math.exp(dtt * a0) * h0 + x * bArr[bOff + t];
-      h1 = Math.exp(dtt * a1) * h1 + x * bArr[bOff + L + t];
-      h2 = Math.exp(dtt * a2) * h2 + x * bArr[bOff + 2 * L + t];
-      h3 = Math.exp(dtt * a3) * h3 + x * bArr[bOff + 3 * L + t];
-      y[t] +=
-        cArr[cOff + t] * h0 +
-        cArr[cOff + L + t] * h1 +
-        cArr[cOff + 2 * L + t] * h2 +
-        cArr[cOff + 3 * L + t] * h3;
+      h1 = Math.exp(dtt * a1) * h1 + x * bArr[b1 + t];
+      h2 = Math.exp(dtt * a2) * h2 + x * bArr[b2 + t];
+      h3 = Math.exp(dtt * a3) * h3 + x * bArr[b3 + t];
+      y[t] += cArr[cOff + t] * h0 + cArr[c1 + t] * h1 + cArr[c2 + t] * h2 + cArr[c3 + t] * h3;
     }
     if (last) {
       last[i] = h0;
