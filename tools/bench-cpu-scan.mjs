@@ -5,7 +5,7 @@
  * the published package (so what is timed is what users run, worker threads included).
  *
  *   node tools/bench-cpu-scan.mjs [--threads N] [--batch 1 --dim 1536 --seqlen 512 --dstate 16]
- *                                  [--dtype float32] [--complex] [--reps 5]
+ *                                  [--dtype float32] [--complex] [--reps 5] [--emit bench.mjs]
  *
  * Default shape: the acceptance shape (variable B/C, D, z, deltaBias, softplus). Napkin math: a
  * single-threaded loop of Math.exp-based updates does ~1e8/s on a 2-core dev VM, so the forward
@@ -15,7 +15,7 @@
  * cpu ≈ wall × threads not holding.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,9 @@ const { values: opt } = parseArgs({
     dtype: { type: 'string', default: 'float32' },
     complex: { type: 'boolean', default: false },
     reps: { type: 'string', default: '5' },
+    // Write the self-contained bundled benchmark to this file instead of running it (to time
+    // it on another machine that has node but not this repository's toolchain).
+    emit: { type: 'string' },
   },
 });
 
@@ -98,10 +101,15 @@ try {
     silent: true,
     config: false,
   });
-  const env = { ...process.env };
-  if (opt.threads) env.SSCAN_CPU_THREADS = opt.threads;
-  const r = spawnSync(process.execPath, [join(dir, 'bench.js')], { stdio: 'inherit', env });
-  process.exitCode = r.status ?? 1;
+  if (opt.emit) {
+    copyFileSync(join(dir, 'bench.js'), opt.emit);
+    console.log(`wrote ${opt.emit}: run it with node (threads: SSCAN_CPU_THREADS)`);
+  } else {
+    const env = { ...process.env };
+    if (opt.threads) env.SSCAN_CPU_THREADS = opt.threads;
+    const r = spawnSync(process.execPath, [join(dir, 'bench.js')], { stdio: 'inherit', env });
+    process.exitCode = r.status ?? 1;
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
