@@ -88,6 +88,7 @@ console.log(\`shape \${JSON.stringify(spec)}, threads \${threads}, best of \${re
 console.log(line('forward', fwd));
 console.log(line('backward', bwd));
 console.log(\`backward / forward: \${(bwd.ms / fwd.ms).toFixed(2)}\`);
+if (threads > 1) console.log(\`units run by workers in the last backward: \${cpuPool().lastWorkerUnits}\`);
 `,
 );
 try {
