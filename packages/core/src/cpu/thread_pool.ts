@@ -108,6 +108,17 @@ interface PoolWorker {
   dead: boolean;
 }
 
+/**
+ * Whether every typed array of the job lives in a SharedArrayBuffer. postMessage copies any other
+ * buffer, so a worker's writes to it would be lost: such a job runs on the caller alone.
+ */
+function sharesAllMemory(job: unknown): boolean {
+  if (ArrayBuffer.isView(job)) return job.buffer instanceof SharedArrayBuffer;
+  if (job === null || typeof job !== 'object') return true;
+  for (const value of Object.values(job)) if (!sharesAllMemory(value)) return false;
+  return true;
+}
+
 /** Source of an object of helpers: one scope holding every function, returning key → function. */
 function librarySource(lib: Readonly<Record<string, AnyFn>>): string {
   const parts = Object.values(lib).map((fn) => fn.toString());
@@ -193,7 +204,7 @@ export class ThreadPool {
     threads: number,
   ): void {
     const helpers = Math.min(this.size, threads, units) - 1;
-    if (helpers <= 0 || this.#disabled) {
+    if (helpers <= 0 || this.#disabled || !sharesAllMemory(job)) {
       let next = 0;
       kernel(job, () => (next < units ? next++ : -1), lib);
       return;

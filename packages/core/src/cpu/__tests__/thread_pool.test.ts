@@ -69,6 +69,13 @@ describe('ThreadPool', () => {
     expect(job.byWorkers[0]).toBe(0);
   });
 
+  it('a job with memory that is not shared runs on the caller alone (a worker would write to a copy)', () => {
+    const job = { ...countJob(12), counts: new Int32Array(12) };
+    pool.run(countKernel, job, 12, { twice }, 3);
+    expect(Array.from(job.counts)).toEqual(new Array(12).fill(1));
+    expect(job.byWorkers[0]).toBe(0);
+  });
+
   it('a worker that throws surfaces as an Error on the caller, and the pool stays usable', () => {
     expect(() => pool.run(countKernel, countJob(40, 'worker'), 40, { twice }, 3)).toThrow(
       /sscan CPU worker failed: unit \d+ failed on purpose/,
