@@ -104,8 +104,9 @@ export function prepareRow(job: ScanJob, r: number, s: RowScratch, lib: ScanRowL
   const softplus = job.deltaSoftplus;
   for (let t = 0; t < L; t++) {
     const raw = dtRaw[t] + bias;
-    // softplus, inlined from scan_math.ts (a call per element costs as much as the math).
-    const v = softplus && raw <= 20 ? Math.log1p(Math.exp(raw)) : raw;
+    // softplus of scan_math.ts, inlined: same expression, so the same bits as the decode step.
+    const v =
+      !softplus || raw > 20 ? raw : raw > 0 ? raw + Math.log1p(Math.exp(-raw)) : Math.log1p(Math.exp(raw));
     dtRaw[t] = raw;
     dt[t] = v;
     dtu[t] = v * u[t];
