@@ -41,6 +41,7 @@ export {
   registerBackend,
   setBackend,
 } from './registry';
+export { type NativeLoadAttempt, nativeLoadAttempts } from './loader';
 export { empty, full, numelOf, Tensor, type TensorOptions, tensor, zeros } from './tensor';
 // ---- model ops (the nn issue) ----
 export { adamWUpdate, type AdamWUpdateOptions } from './ops/adamw';
