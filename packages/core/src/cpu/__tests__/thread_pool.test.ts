@@ -142,7 +142,8 @@ describe('tsup bundle', () => {
     writeFileSync(
       join(dir, 'entry.ts'),
       `import { selectiveScanCpu } from ${JSON.stringify(join(src, 'kernels/SelectiveScan'))};
-import { cpuPool, setCpuThreadOptions } from ${JSON.stringify(join(src, 'thread_pool'))};
+import { cpuPool, cpuThreadOptions, setCpuThreadOptions } from ${JSON.stringify(join(src, 'thread_pool'))};
+const envThreads = cpuThreadOptions().threads;
 import { makeCase, rawCopy, rng } from ${JSON.stringify(join(src, '__tests__/scan_test_utils'))};
 const spec = { batch: 2, dim: 48, seqlen: 1500, dstate: 8, complex: true, z: true, D: true, lastState: true };
 const one = makeCase(spec, rng(7));
@@ -155,7 +156,7 @@ selectiveScanCpu(two.args);
 selectiveScanCpu(two.args);
 const a = Buffer.from(rawCopy(one.args.out).buffer);
 const b = Buffer.from(rawCopy(two.args.out).buffer);
-console.log(JSON.stringify({ same: a.equals(b), workerUnits: cpuPool().lastWorkerUnits }));
+console.log(JSON.stringify({ same: a.equals(b), workerUnits: cpuPool().lastWorkerUnits, envThreads }));
 `,
     );
     await build({
@@ -169,11 +170,12 @@ console.log(JSON.stringify({ same: a.equals(b), workerUnits: cpuPool().lastWorke
     });
     for (const file of ['entry.js', 'entry.cjs']) {
       const started = Date.now();
-      const r = spawnSync(process.execPath, [join(dir, file)], { encoding: 'utf8', timeout: 30_000 });
+      const env = { ...process.env, SSCAN_CPU_THREADS: '3' };
+      const r = spawnSync(process.execPath, [join(dir, file)], { encoding: 'utf8', timeout: 30_000, env });
       expect(r.error, `${file} exits by itself`).toBeUndefined();
       expect(r.status, `${file}: ${r.stderr}`).toBe(0);
       const result = JSON.parse(r.stdout.trim().split('\n').pop()!);
-      expect(result, file).toMatchObject({ same: true });
+      expect(result, file).toMatchObject({ same: true, envThreads: 3 }); // SSCAN_CPU_THREADS is honoured
       expect(result.workerUnits, file).toBeGreaterThan(0);
       expect(Date.now() - started).toBeLessThan(30_000);
     }
