@@ -64,7 +64,10 @@ export interface CudaMemoryStats {
   readonly deviceMallocs: number;
   /** cudaMalloc ran out of memory, the cache was emptied and the call retried. */
   readonly oomRetries: number;
+  /** Pinned staging buffers kept for reuse (host memory). */
   readonly pinnedCachedBytes: number;
+  /** Pinned staging buffers still read by queued host-to-device copies. */
+  readonly pinnedInFlightBytes: number;
 }
 
 /**
@@ -105,7 +108,7 @@ export interface SscanCudaAddon {
   /** Frees cached blocks (of one device, or all) and pinned staging buffers; returns device bytes freed. */
   emptyCache(device?: number): number;
 
-  /** Host → device; `src` may be reused as soon as this returns. */
+  /** Host → device; `src` may be reused as soon as this returns, and it never waits for queued kernels. */
   copyFromHost(handle: bigint, byteOffset: ByteCount, src: ArrayBufferView): void;
   /** Device → host, blocking until `dst` holds the data (after all queued work). */
   copyToHost(handle: bigint, byteOffset: ByteCount, dst: ArrayBufferView): void;

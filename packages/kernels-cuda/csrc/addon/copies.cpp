@@ -1,7 +1,8 @@
 // Copies and synchronisation. All work goes on the device's one stream, so copies are
 // ordered after the kernels enqueued before them. The host waits only where data comes back
 // to it: copyToHost (blocking) and copyToHostAsync / synchronizeAsync (a Promise, waited
-// for on a libuv worker thread so the event loop keeps running).
+// for on a libuv worker thread so the event loop keeps running). Host->device copies are
+// staged through pinned memory so they never wait for the stream (see pinned.h).
 #include <cstring>
 #include <string>
 
@@ -15,9 +16,25 @@ namespace addon {
 
 namespace {
 
+cudaEvent_t RecordEvent(DeviceState& d, const char* op) {
+  cudaEvent_t ev = nullptr;
+  SSCAN_CUDA_CHECK(op, "cudaEventCreateWithFlags",
+                   cudaEventCreateWithFlags(&ev, cudaEventDisableTiming));
+  cudaError_t err = cudaEventRecord(ev, d.stream);
+  if (err != cudaSuccess) {
+    (void)cudaEventDestroy(ev);
+    SSCAN_CUDA_CHECK(op, "cudaEventRecord", err);
+  }
+  return ev;
+}
+
+// Below this size the driver copies pageable memory through its own command buffer without
+// waiting for the stream, so staging would only add a host memcpy.
+constexpr size_t kStageFromBytes = size_t{64} << 10;
+
 // copyFromHost(handle, byteOffset, src: ArrayBufferView): void
-// Returns once `src` may be reused: a copy from pageable memory is staged by the driver
-// before cudaMemcpyAsync returns, so JS may overwrite src right away.
+// Returns once `src` may be reused, without waiting for the stream: large copies are staged
+// through pinned memory (see pinned.h); small ones the driver stages itself.
 Napi::Value CopyFromHost(const Napi::CallbackInfo& info) {
   const char* op = "copyFromHost";
   Runtime& rt = Runtime::Of(info.Env());
@@ -28,8 +45,31 @@ Napi::Value CopyFromHost(const Napi::CallbackInfo& info) {
   DeviceState& d = rt.Device(a.device, op);
   void* dst = rt.Resolve(handle, offset, src.size, a.device, 1, op, "handle");
   if (src.size == 0) return info.Env().Undefined();
-  SSCAN_CUDA_CHECK(op, "cudaMemcpyAsync(host to device, " + std::to_string(src.size) + " bytes)",
-                   cudaMemcpyAsync(dst, src.data, src.size, cudaMemcpyHostToDevice, d.stream));
+  const std::string what = "cudaMemcpyAsync(host to device, " + std::to_string(src.size) + " bytes)";
+  PinnedPool& pool = rt.pinned();
+  if (src.size < kStageFromBytes || pool.in_flight_bytes() + src.size > PinnedPool::kMaxInFlight) {
+    SSCAN_CUDA_CHECK(op, what,
+                     cudaMemcpyAsync(dst, src.data, src.size, cudaMemcpyHostToDevice, d.stream));
+    return info.Env().Undefined();
+  }
+  size_t capacity = 0;
+  void* staging = pool.Acquire(src.size, &capacity, op);
+  std::memcpy(staging, src.data, src.size);
+  cudaError_t err = cudaMemcpyAsync(dst, staging, src.size, cudaMemcpyHostToDevice, d.stream);
+  if (err != cudaSuccess) {
+    pool.Release(staging, capacity);  // nothing was queued
+    SSCAN_CUDA_CHECK(op, what, err);
+  }
+  cudaEvent_t done = nullptr;
+  try {
+    done = RecordEvent(d, op);
+  } catch (...) {
+    // Without an event we cannot know when the DMA is done: wait for it, then reuse.
+    (void)cudaStreamSynchronize(d.stream);
+    pool.Release(staging, capacity);
+    throw;
+  }
+  pool.ReleaseAfter(staging, capacity, done);
   return info.Env().Undefined();
 }
 
@@ -134,17 +174,6 @@ class EventWaiter : public Napi::AsyncWorker {
   size_t bytes_ = 0;
 };
 
-cudaEvent_t RecordEvent(DeviceState& d, const char* op) {
-  cudaEvent_t ev = nullptr;
-  SSCAN_CUDA_CHECK(op, "cudaEventCreateWithFlags",
-                   cudaEventCreateWithFlags(&ev, cudaEventDisableTiming));
-  cudaError_t err = cudaEventRecord(ev, d.stream);
-  if (err != cudaSuccess) {
-    (void)cudaEventDestroy(ev);
-    SSCAN_CUDA_CHECK(op, "cudaEventRecord", err);
-  }
-  return ev;
-}
 
 // copyToHostAsync(handle, byteOffset, dst: ArrayBufferView): Promise<dst>
 // The copy is enqueued now (so it sees exactly the work enqueued before it) into pinned

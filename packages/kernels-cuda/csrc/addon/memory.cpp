@@ -66,6 +66,7 @@ Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
   num("deviceMallocs", s.device_mallocs);
   num("oomRetries", s.oom_retries);
   num("pinnedCachedBytes", rt.pinned().cached_bytes());
+  num("pinnedInFlightBytes", rt.pinned().in_flight_bytes());
   return o;
 }
 

@@ -60,6 +60,27 @@ describe.runIf(probed.ok)('device memory', () => {
     addon.free(b);
   });
 
+  it('lets the host reuse a source buffer as soon as copyFromHost returns (staged and direct sizes)', () => {
+    for (const n of [randInt(1, 65535), 65536, randInt(65537, 8 << 20)]) {
+      const host = new Uint8Array(n);
+      const handles: bigint[] = [];
+      const sent: Uint8Array[] = [];
+      for (let k = 0; k < 4; k++) {
+        for (let i = 0; i < n; i++) host[i] = (i * 31 + k * 101 + n) & 255;
+        const h = addon.malloc(0, n);
+        addon.copyFromHost(h, 0, host); // host is overwritten right after: must not matter
+        handles.push(h);
+        sent.push(host.slice());
+      }
+      handles.forEach((h, k) => {
+        const back = new Uint8Array(n);
+        addon.copyToHost(h, 0, back);
+        expect(back, `size ${n}, copy ${k}`).toEqual(sent[k]);
+        addon.free(h);
+      });
+    }
+  });
+
   it('reuses freed blocks of the same size class and gives cached memory back on emptyCache', () => {
     const before = addon.memoryStats(0);
     const size = randInt(1 << 20, 8 << 20);
