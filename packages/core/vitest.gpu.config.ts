@@ -1,4 +1,7 @@
 import { packageTestConfig } from '../../vitest.base';
 
 /** GPU tests only (`pnpm test:gpu`): files named *.gpu.test.ts. */
-export default packageTestConfig('@sscan/core:gpu', { include: ['src/**/*.gpu.test.ts'], testTimeout: 600_000 });
+export default packageTestConfig('@sscan/core:gpu', {
+  include: ['src/**/*.gpu.test.ts'],
+  testTimeout: 600_000,
+});

@@ -4,7 +4,15 @@
  * expected values come from an independent decoder written from the IEEE field layout.
  */
 import { describe, expect, it } from 'vitest';
-import { bytesPerElement, componentDType, fromBFloat16Bits, fromFloat16Bits, isComplex, toBFloat16Bits, toFloat16Bits } from '../dtype';
+import {
+  bytesPerElement,
+  componentDType,
+  fromBFloat16Bits,
+  fromFloat16Bits,
+  isComplex,
+  toBFloat16Bits,
+  toFloat16Bits,
+} from '../dtype';
 import { tensor } from '../index';
 
 /** (sign, exponent, mantissa) fields → value; `bias`, `mbits` describe the format. */
@@ -50,9 +58,15 @@ describe('float16', () => {
       const mid = (lo + hi) / 2; // exact in float64
       const even = h % 2 === 0 ? h : h + 1;
       const step = mid * 2 ** -40;
-      const got = [toFloat16Bits(mid), toFloat16Bits(mid - step), toFloat16Bits(mid + step), toFloat16Bits(-mid)];
+      const got = [
+        toFloat16Bits(mid),
+        toFloat16Bits(mid - step),
+        toFloat16Bits(mid + step),
+        toFloat16Bits(-mid),
+      ];
       const want = [even, h, h + 1, even | 0x8000];
-      if (got.some((g, i) => g !== want[i])) expect(got, `between ${h.toString(16)} and ${(h + 1).toString(16)} (mid ${mid})`).toEqual(want);
+      if (got.some((g, i) => g !== want[i]))
+        expect(got, `between ${h.toString(16)} and ${(h + 1).toString(16)} (mid ${mid})`).toEqual(want);
     }
   });
 
@@ -113,7 +127,8 @@ describe('bfloat16', () => {
       const above = nextFloat32(mid, +1);
       const got = [toBFloat16Bits(mid), toBFloat16Bits(below), toBFloat16Bits(above), toBFloat16Bits(-mid)];
       const want = [even, h, h + 1, even | 0x8000];
-      if (got.some((g, i) => g !== want[i])) expect(got, `between ${h.toString(16)} and ${(h + 1).toString(16)} (mid ${mid})`).toEqual(want);
+      if (got.some((g, i) => g !== want[i]))
+        expect(got, `between ${h.toString(16)} and ${(h + 1).toString(16)} (mid ${mid})`).toEqual(want);
     }
   });
 
@@ -147,7 +162,18 @@ describe('bfloat16', () => {
 
 describe('tensors store 16-bit values with the same rounding', () => {
   it('float16 and bfloat16 tensors hold exactly the rounded values', () => {
-    const values = [0.1, -2.5, 65519, 65520, 2 ** -25, 3 * 2 ** -25, 1 + 2 ** -8, -0, 1e-40, Number.POSITIVE_INFINITY];
+    const values = [
+      0.1,
+      -2.5,
+      65519,
+      65520,
+      2 ** -25,
+      3 * 2 ** -25,
+      1 + 2 ** -8,
+      -0,
+      1e-40,
+      Number.POSITIVE_INFINITY,
+    ];
     const h = tensor(values, [values.length], { dtype: 'float16', device: 'cpu' }).toArraySync();
     const b = tensor(values, [values.length], { dtype: 'bfloat16', device: 'cpu' }).toArraySync();
     values.forEach((v, i) => {
@@ -161,7 +187,11 @@ describe('tensors store 16-bit values with the same rounding', () => {
 
 describe('dtype helpers', () => {
   it('sizes, kinds and component types', () => {
-    expect(['float16', 'bfloat16', 'float32', 'float64', 'complex64', 'complex128'].map((d) => bytesPerElement(d as never))).toEqual([2, 2, 4, 8, 8, 16]);
+    expect(
+      ['float16', 'bfloat16', 'float32', 'float64', 'complex64', 'complex128'].map((d) =>
+        bytesPerElement(d as never),
+      ),
+    ).toEqual([2, 2, 4, 8, 8, 16]);
     expect(isComplex('complex64')).toBe(true);
     expect(isComplex('float64')).toBe(false);
     expect(componentDType('complex64')).toBe('float32');

@@ -11,7 +11,11 @@ const live = () => {
 let seed = 0;
 function rand(shape: number[], dtype: 'float32' | 'complex64' = 'float32'): Tensor {
   const n = shape.reduce((a, b) => a * b, 1) * (dtype === 'complex64' ? 2 : 1);
-  return tensor(Array.from({ length: n }, () => Math.sin(++seed) * 0.8), shape, { ...cpu, dtype });
+  return tensor(
+    Array.from({ length: n }, () => Math.sin(++seed) * 0.8),
+    shape,
+    { ...cpu, dtype },
+  );
 }
 
 describe('memoryStats', () => {
@@ -31,8 +35,16 @@ describe('memoryStats', () => {
 describe('tidy', () => {
   it('a loop of scan calls (forward and backward) inside tidy leaves memoryStats where it started', () => {
     const u = rand([2, 4, 16]);
-    const delta = tensor(Array.from({ length: 128 }, (_, i) => 0.01 + 0.05 * ((i * 7) % 11) / 11), [2, 4, 16], cpu);
-    const A = tensor(Array.from({ length: 12 }, (_, i) => -1 - i), [4, 3], cpu);
+    const delta = tensor(
+      Array.from({ length: 128 }, (_, i) => 0.01 + (0.05 * ((i * 7) % 11)) / 11),
+      [2, 4, 16],
+      cpu,
+    );
+    const A = tensor(
+      Array.from({ length: 12 }, (_, i) => -1 - i),
+      [4, 3],
+      cpu,
+    );
     const B = rand([2, 2, 3, 16]);
     const C = rand([4, 3]);
     const D = rand([4]);
@@ -64,7 +76,7 @@ describe('tidy', () => {
     expect((scratch as unknown as Tensor).isDisposed).toBe(true);
     expect(result.a.isDisposed).toBe(false);
     expect((result.list[0] as Tensor).isDisposed).toBe(false);
-    expect(((result.list[1] as { c: Tensor }).c).isDisposed).toBe(false);
+    expect((result.list[1] as { c: Tensor }).c.isDisposed).toBe(false);
     expect(Array.from(result.a.toArraySync())).toHaveLength(2);
     expect(live().tensors).toBe(before.tensors + 3);
     result.a.dispose();
@@ -141,6 +153,8 @@ describe('tidy', () => {
   it('refuses a non-function and an async function', async () => {
     expect(() => tidy(5 as never)).toThrow(TypeError);
     expect(() => tidy(5 as never)).toThrow("tidy: argument 'fn' must be a function, got number");
-    expect(() => tidy(async () => 1)).toThrow("tidy: argument 'fn' must be synchronous; it returned a Promise");
+    expect(() => tidy(async () => 1)).toThrow(
+      "tidy: argument 'fn' must be synchronous; it returned a Promise",
+    );
   });
 });

@@ -66,7 +66,9 @@ describe('on this machine (no GPU)', () => {
     expect(() => setBackend('cuda')).toThrow(`setBackend: backend 'cuda' is not usable: ${reason}`);
     expect(getBackend()).toBe('cpu');
     expect(() => setBackend('tpu' as never)).toThrow(RangeError);
-    expect(() => setBackend('tpu' as never)).toThrow("setBackend: argument 'backend' must be a registered backend (cuda, rocm, cpu), got 'tpu'");
+    expect(() => setBackend('tpu' as never)).toThrow(
+      "setBackend: argument 'backend' must be a registered backend (cuda, rocm, cpu), got 'tpu'",
+    );
   });
 
   it('SSCAN_BACKEND=cpu picks the CPU backend', () => {
@@ -109,23 +111,38 @@ describe('priority order with stand-in backends', () => {
 
   it('a failing factory is skipped, tried once, and its message kept as the reason', () => {
     let calls = 0;
-    registerBackend('cuda', () => {
-      calls++;
-      throw new Error('driver too old (found 470, need 580)');
-    }, 100);
+    registerBackend(
+      'cuda',
+      () => {
+        calls++;
+        throw new Error('driver too old (found 470, need 580)');
+      },
+      100,
+    );
     resetBackendsForTesting();
     expect(getBackend()).toBe('cpu');
-    expect(backendInfo()[0]).toEqual({ name: 'cuda', priority: 100, status: 'unavailable', reason: 'driver too old (found 470, need 580)' });
-    expect(() => setBackend('cuda')).toThrow("setBackend: backend 'cuda' is not usable: driver too old (found 470, need 580)");
+    expect(backendInfo()[0]).toEqual({
+      name: 'cuda',
+      priority: 100,
+      status: 'unavailable',
+      reason: 'driver too old (found 470, need 580)',
+    });
+    expect(() => setBackend('cuda')).toThrow(
+      "setBackend: backend 'cuda' is not usable: driver too old (found 470, need 580)",
+    );
     expect(calls).toBe(1);
   });
 
   it('a started backend is started once and reported available', () => {
     let calls = 0;
-    registerBackend('rocm', () => {
-      calls++;
-      return standIn('rocm');
-    }, BACKEND_PRIORITY.rocm);
+    registerBackend(
+      'rocm',
+      () => {
+        calls++;
+        return standIn('rocm');
+      },
+      BACKEND_PRIORITY.rocm,
+    );
     resetBackendsForTesting();
     setBackend('cpu');
     expect(backendInfo().find((b) => b.name === 'rocm')?.status).toBe('available');
@@ -138,6 +155,8 @@ describe('priority order with stand-in backends', () => {
 
   it('registerBackend refuses an unknown backend name', () => {
     expect(() => registerBackend('tpu' as never, () => new CpuBackend(), 1)).toThrow(RangeError);
-    expect(() => registerBackend('tpu' as never, () => new CpuBackend(), 1)).toThrow("registerBackend: argument 'name' must be one of cpu, cuda, rocm, got 'tpu'");
+    expect(() => registerBackend('tpu' as never, () => new CpuBackend(), 1)).toThrow(
+      "registerBackend: argument 'name' must be one of cpu, cuda, rocm, got 'tpu'",
+    );
   });
 });

@@ -7,9 +7,10 @@
  * allocator cache so an unwritten output is NaN (the poisoning test proves the blocks come
  * back). It says nothing about the CUDA kernels: `pnpm test:gpu` does that.
  */
+
+import type { BackendMemoryStats } from '../backend';
 import { CpuBackend } from '../cpu/CpuBackend';
 import { CpuStorage } from '../cpu/storage';
-import type { BackendMemoryStats } from '../backend';
 import type { Storage } from '../kernel_names';
 import { BACKEND_PRIORITY } from '../register_backends';
 import { registerBackend, setBackend } from '../registry';

@@ -43,7 +43,9 @@ describe('tensor()', () => {
     expect(Array.from(c64.toArraySync())).toEqual([1.1, -2.2, 3.3, 4.4].map(Math.fround));
     const c128 = tensor([1.1, -2.2], [1], { ...cpu, dtype: 'complex128' });
     expect(Array.from(c128.toArraySync())).toEqual([1.1, -2.2]);
-    expect(Array.from(tensor([0.1, 3], [2], { ...cpu, dtype: 'bfloat16' }).toArraySync())).toEqual([0.10009765625, 3]);
+    expect(Array.from(tensor([0.1, 3], [2], { ...cpu, dtype: 'bfloat16' }).toArraySync())).toEqual([
+      0.10009765625, 3,
+    ]);
   });
 
   it('bytes() are the raw stored bytes', async () => {
@@ -54,15 +56,25 @@ describe('tensor()', () => {
 
   it('rejects bad data, shapes, dtypes and devices with errors naming what was wrong', () => {
     expect(() => tensor([1, 2, 3], [2, 2], cpu)).toThrow(RangeError);
-    expect(() => tensor([1, 2, 3], [2, 2], cpu)).toThrow("tensor: argument 'data' must be 4 values for shape [2, 2], got 3 values");
-    expect(() => tensor([1, 2], [2], { ...cpu, dtype: 'complex64' })).toThrow('4 values for shape [2] (complex: interleaved re, im), got 2 values');
+    expect(() => tensor([1, 2, 3], [2, 2], cpu)).toThrow(
+      "tensor: argument 'data' must be 4 values for shape [2, 2], got 3 values",
+    );
+    expect(() => tensor([1, 2], [2], { ...cpu, dtype: 'complex64' })).toThrow(
+      '4 values for shape [2] (complex: interleaved re, im), got 2 values',
+    );
     expect(() => tensor(5 as never, [1], cpu)).toThrow(TypeError);
     expect(() => tensor([1], [-1], cpu)).toThrow(TypeError);
-    expect(() => tensor([1], [1.5], cpu)).toThrow("tensor: argument 'shape' must be an array of non-negative integers, got array [1.5]");
+    expect(() => tensor([1], [1.5], cpu)).toThrow(
+      "tensor: argument 'shape' must be an array of non-negative integers, got array [1.5]",
+    );
     expect(() => tensor([1], [1], { ...cpu, dtype: 'int8' as never })).toThrow(TypeError);
     expect(() => tensor([1], [1], { device: 'gpu' })).toThrow(RangeError);
-    expect(() => tensor([1], [1], { device: 'gpu' })).toThrow("tensor: argument 'device' must be a device string ('cpu', 'cuda', 'cuda:1', 'rocm:0'), got 'gpu'");
-    expect(() => tensor([1], [1], { device: 'cpu:1' })).toThrow("must be 'cpu' or 'cpu:0' (there is one CPU device), got 'cpu:1'");
+    expect(() => tensor([1], [1], { device: 'gpu' })).toThrow(
+      "tensor: argument 'device' must be a device string ('cpu', 'cuda', 'cuda:1', 'rocm:0'), got 'gpu'",
+    );
+    expect(() => tensor([1], [1], { device: 'cpu:1' })).toThrow(
+      "must be 'cpu' or 'cpu:0' (there is one CPU device), got 'cpu:1'",
+    );
     expect(() => tensor([1], [1], { device: 3 as never })).toThrow(TypeError);
     // No GPU here: asking for one is an error carrying the loader's reason, not a fallback.
     expect(() => tensor([1], [1], { device: 'cuda' })).toThrow(/^tensor: backend 'cuda' is not usable: .+/);
@@ -70,7 +82,9 @@ describe('tensor()', () => {
 
   it('full, zeros and empty', () => {
     expect(Array.from(full([2, 2], 2.5, cpu).toArraySync())).toEqual([2.5, 2.5, 2.5, 2.5]);
-    expect(Array.from(full([2], -1.5, { ...cpu, dtype: 'complex64' }).toArraySync())).toEqual([-1.5, 0, -1.5, 0]);
+    expect(Array.from(full([2], -1.5, { ...cpu, dtype: 'complex64' }).toArraySync())).toEqual([
+      -1.5, 0, -1.5, 0,
+    ]);
     expect(Array.from(zeros([3], { ...cpu, dtype: 'float16' }).toArraySync())).toEqual([0, 0, 0]);
     const e = empty([4, 5], { ...cpu, dtype: 'bfloat16' });
     expect(e.shape).toEqual([4, 5]);
@@ -97,7 +111,9 @@ describe('astype', () => {
     const t = tensor([1, 2], [2], cpu);
     expect(t.astype('float32')).toBe(t);
     expect(() => t.astype('complex64')).toThrow(RangeError);
-    expect(() => t.astype('complex64')).toThrow("Tensor.astype: argument 'dtype' must be a real dtype (float32 → complex64 changes kind), got 'complex64'");
+    expect(() => t.astype('complex64')).toThrow(
+      "Tensor.astype: argument 'dtype' must be a real dtype (float32 → complex64 changes kind), got 'complex64'",
+    );
     expect(() => t.astype('int32' as never)).toThrow(TypeError);
   });
 });
@@ -131,7 +147,9 @@ describe('reshape', () => {
   it('refuses a shape with a different element count', () => {
     const t = tensor([1, 2, 3, 4, 5, 6], [2, 3], cpu);
     expect(() => t.reshape([4, 2])).toThrow(RangeError);
-    expect(() => t.reshape([4, 2])).toThrow("Tensor.reshape: argument 'shape' must be 6 elements like [2, 3], got [4, 2] (8 elements)");
+    expect(() => t.reshape([4, 2])).toThrow(
+      "Tensor.reshape: argument 'shape' must be 6 elements like [2, 3], got [4, 2] (8 elements)",
+    );
     expect(() => t.reshape('3,2' as never)).toThrow(TypeError);
   });
 });

@@ -29,7 +29,8 @@ export function coveringDesign<A extends Axes>(
   };
   pick(0, []);
 
-  const toCase = (idx: number[]) => Object.fromEntries(names.map((n, i) => [n, axes[n][idx[i]]])) as Assignment<A>;
+  const toCase = (idx: number[]) =>
+    Object.fromEntries(names.map((n, i) => [n, axes[n][idx[i]]])) as Assignment<A>;
   const key = (subset: number[], idx: number[]) => subset.map((a) => idx[a]).join(',');
 
   // A tuple is required only if some valid case contains it; probe with random completions.
@@ -54,7 +55,8 @@ export function coveringDesign<A extends Axes>(
     }
   });
 
-  const gain = (idx: number[]) => subsets.reduce((g, subset, s) => g + (uncovered[s].has(key(subset, idx)) ? 1 : 0), 0);
+  const gain = (idx: number[]) =>
+    subsets.reduce((g, subset, s) => g + (uncovered[s].has(key(subset, idx)) ? 1 : 0), 0);
   const cases: Assignment<A>[] = [];
   for (;;) {
     const s = uncovered.findIndex((u) => u.size > 0);
@@ -73,7 +75,7 @@ export function coveringDesign<A extends Axes>(
       }
     }
     if (!best) throw new Error(`coveringDesign: no valid case holds ${key(subsets[s], target)}`);
-    subsets.forEach((subset, i) => uncovered[i].delete(key(subset, best)));
+    for (const [i, subset] of subsets.entries()) uncovered[i].delete(key(subset, best));
     cases.push(toCase(best));
   }
   return cases;

@@ -24,7 +24,8 @@ export function runSeed(): number {
   const forced = process.env.SSCAN_SEED;
   if (forced !== undefined && forced !== '') {
     const n = Number(forced);
-    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`SSCAN_SEED must be a non-negative integer, got '${forced}'`);
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw new Error(`SSCAN_SEED must be a non-negative integer, got '${forced}'`);
     return n >>> 0;
   }
   return randomInt(0, 2 ** 31);

@@ -22,10 +22,17 @@ export interface ScanCase extends ProblemSpec {
   returnLastState: boolean;
 }
 
-export type ScanTensors = { [K in ScanInputName]: K extends 'u' | 'delta' | 'A' | 'B' | 'C' ? Tensor : Tensor | null };
+export type ScanTensors = {
+  [K in ScanInputName]: K extends 'u' | 'delta' | 'A' | 'B' | 'C' ? Tensor : Tensor | null;
+};
 
 export function caseName(c: ScanCase): string {
-  const short: Record<InputDType, string> = { float32: 'f32', float16: 'f16', bfloat16: 'bf16', float64: 'f64' };
+  const short: Record<InputDType, string> = {
+    float32: 'f32',
+    float16: 'f16',
+    bfloat16: 'bf16',
+    float64: 'f64',
+  };
   const parts = [
     `L=${c.seqlen}`,
     short[c.dtype],
@@ -129,7 +136,13 @@ export function readProblem(t: ScanTensors, like: ScanProblem): ScanProblem {
 }
 
 export function scanOptions(t: ScanTensors, p: ScanProblem) {
-  return { D: t.D, z: t.z, deltaBias: t.deltaBias, initialState: t.initialState, deltaSoftplus: p.deltaSoftplus };
+  return {
+    D: t.D,
+    z: t.z,
+    deltaBias: t.deltaBias,
+    initialState: t.initialState,
+    deltaSoftplus: p.deltaSoftplus,
+  };
 }
 
 export function runForward(t: ScanTensors, p: ScanProblem): { out: Tensor; lastState: Tensor } {
@@ -143,7 +156,11 @@ export function runBackward(
   gradLastState: Tensor | null,
   deterministic = false,
 ): SelectiveScanGradients {
-  return selectiveScanBackward(gradOut, t.u, t.delta, t.A, t.B, t.C, { ...scanOptions(t, p), gradLastState, deterministic });
+  return selectiveScanBackward(gradOut, t.u, t.delta, t.A, t.B, t.C, {
+    ...scanOptions(t, p),
+    gradLastState,
+    deterministic,
+  });
 }
 
 /** Gradient tensor of input `name` (du for u, ...). */

@@ -28,6 +28,7 @@
  * that test fails rather than the protection silently going away.
  */
 import { describe, expect, it } from 'vitest';
+import type { DType } from '../../dtype';
 import {
   empty,
   memoryStats,
@@ -41,7 +42,6 @@ import {
   tidy,
   validateSelectiveScan,
 } from '../../index';
-import type { DType } from '../../dtype';
 import {
   finiteDifferenceGradients,
   isComplexInput,
@@ -49,7 +49,7 @@ import {
   type ScanProblem,
   scanOracle,
 } from '../oracle/selectiveScanOracle';
-import { type Assignment, coveringDesign } from './covering';
+import { coveringDesign } from './covering';
 import { normals, type ProblemSpec, randomProblem, rngFor, runSeed } from './random';
 import {
   caseName,
@@ -115,26 +115,33 @@ function gridAxes(dtypes: readonly InputDType[]) {
   };
 }
 
-type GridPoint = Assignment<ReturnType<typeof gridAxes>>;
-
 /** groups only means something when B or C is variable. */
 function validPoint(c: Pick<ScanCase, 'groups' | 'variableB' | 'variableC'>): boolean {
   return c.groups === 1 || c.variableB || c.variableC;
 }
 
-export function conformanceCases(seed: number, strength: 2 | 3, dtypes: readonly InputDType[], sizes: (seqlen: number) => { batch: number; dim: number }): ScanCase[] {
+export function conformanceCases(
+  seed: number,
+  strength: 2 | 3,
+  dtypes: readonly InputDType[],
+  sizes: (seqlen: number) => { batch: number; dim: number },
+): ScanCase[] {
   const points = coveringDesign(gridAxes(dtypes), strength, rngFor(seed, 'grid'), validPoint);
   return points.map((pt) => ({ ...pt, ...sizes(pt.seqlen), cutoffCases: true }));
 }
 
 /** NaN-filled blocks of each (shape, dtype), allocated and freed on `device` (see header). */
-export function poisonAllocatorCache(device: string, outputs: ReadonlyArray<{ shape: readonly number[]; dtype: DType }>): void {
+export function poisonAllocatorCache(
+  device: string,
+  outputs: ReadonlyArray<{ shape: readonly number[]; dtype: DType }>,
+): void {
   const blocks: Tensor[] = [];
   for (const o of outputs) {
     const width = o.dtype === 'complex64' || o.dtype === 'complex128' ? 2 : 1;
     const n = o.shape.reduce((a, b) => a * b, 1) * width;
     // Two of each: outputs of equal size (out and lastState of some shapes, du/ddelta/dz) all find one.
-    for (let k = 0; k < 2; k++) blocks.push(tensor(new Float64Array(n).fill(Number.NaN), o.shape, { dtype: o.dtype, device }));
+    for (let k = 0; k < 2; k++)
+      blocks.push(tensor(new Float64Array(n).fill(Number.NaN), o.shape, { dtype: o.dtype, device }));
   }
   for (const b of blocks.reverse()) b.dispose();
 }
@@ -147,10 +154,21 @@ function forwardOutputs(p: ScanProblem, dtype: InputDType) {
 }
 
 function backwardOutputs(p: ScanProblem, dtype: InputDType) {
-  return SCAN_INPUTS.filter((name) => p[name] !== null).map((name) => ({ shape: shapeOf(p, name), dtype: dtypeOf(p, name, dtype) }));
+  return SCAN_INPUTS.filter((name) => p[name] !== null).map((name) => ({
+    shape: shapeOf(p, name),
+    dtype: dtypeOf(p, name, dtype),
+  }));
 }
 
-function check(what: string, context: string, actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance, shape: readonly number[], complex = false): void {
+function check(
+  what: string,
+  context: string,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: Tolerance,
+  shape: readonly number[],
+  complex = false,
+): void {
   const problem = compareArrays(actual, expected, tol, shape, complex);
   expect(problem, `${what} — ${context}`).toBeNull();
 }
@@ -161,7 +179,11 @@ export function describeSelectiveScanConformance(device: string, options: Confor
   const strength = options.strength ?? 2;
   const maxBackwardSeqlen = options.maxBackwardSeqlen ?? (onCpu ? 512 : Number.POSITIVE_INFINITY);
   const sizes = options.sizes ?? cpuSizes;
-  const dtypes = options.dtypes ?? (onCpu ? (['float32', 'float16', 'bfloat16', 'float64'] as const) : (['float32', 'float16', 'bfloat16'] as const));
+  const dtypes =
+    options.dtypes ??
+    (onCpu
+      ? (['float32', 'float16', 'bfloat16', 'float64'] as const)
+      : (['float32', 'float16', 'bfloat16'] as const));
   const ctx = (name: string) => `device ${device}, case '${name}', seed ${seed} (replay: SSCAN_SEED=${seed})`;
   const poison = (outputs: ReadonlyArray<{ shape: readonly number[]; dtype: DType }>) => {
     if (!onCpu) poisonAllocatorCache(device, outputs);
@@ -183,10 +205,16 @@ export function describeSelectiveScanConformance(device: string, options: Confor
       const names = Object.keys(axes) as (keyof typeof axes)[];
       for (const [i, a] of names.entries()) {
         for (const va of axes[a]) {
-          expect(cases.some((c) => c[a] === va), `${String(a)}=${String(va)} in the grid`).toBe(true);
+          expect(
+            cases.some((c) => c[a] === va),
+            `${String(a)}=${String(va)} in the grid`,
+          ).toBe(true);
           for (const b of names.slice(i + 1)) {
             for (const vb of axes[b]) {
-              expect(cases.some((c) => c[a] === va && c[b] === vb), `${String(a)}=${String(va)} with ${String(b)}=${String(vb)}`).toBe(true);
+              expect(
+                cases.some((c) => c[a] === va && c[b] === vb),
+                `${String(a)}=${String(va)} with ${String(b)}=${String(vb)}`,
+              ).toBe(true);
             }
           }
         }
@@ -206,7 +234,10 @@ export function describeSelectiveScanConformance(device: string, options: Confor
             let out: Tensor;
             let lastState: Tensor | null = null;
             if (c.returnLastState) {
-              ({ out, lastState } = selectiveScan(dev.u, dev.delta, dev.A, dev.B, dev.C, { ...opts, returnLastState: true }));
+              ({ out, lastState } = selectiveScan(dev.u, dev.delta, dev.A, dev.B, dev.C, {
+                ...opts,
+                returnLastState: true,
+              }));
             } else {
               out = selectiveScan(dev.u, dev.delta, dev.A, dev.B, dev.C, opts);
             }
@@ -220,7 +251,10 @@ export function describeSelectiveScanConformance(device: string, options: Confor
               expected = scanOracle(readProblem(host, p));
               tolOut = referenceTolerance(c.dtype, expected.out);
               // The state is float32/complex64 for every 16-bit dtype: only float32 rounding.
-              tolState = referenceTolerance(c.dtype === 'float64' ? 'float64' : 'float32', expected.lastState);
+              tolState = referenceTolerance(
+                c.dtype === 'float64' ? 'float64' : 'float32',
+                expected.lastState,
+              );
             } else {
               const ref = runForward(host, p);
               expected = { out: toF64(ref.out), lastState: toF64(ref.lastState) };
@@ -233,7 +267,15 @@ export function describeSelectiveScanConformance(device: string, options: Confor
             if (lastState) {
               expect(lastState.shape).toEqual([p.batch, p.dim, p.dstate]);
               expect(lastState.dtype).toBe(stateDType(c.dtype, p.complex));
-              check('lastState', ctx(name), toF64(lastState), expected.lastState, tolState, lastState.shape, p.complex);
+              check(
+                'lastState',
+                ctx(name),
+                toF64(lastState),
+                expected.lastState,
+                tolState,
+                lastState.shape,
+                p.complex,
+              );
             }
           });
         });
@@ -252,9 +294,15 @@ export function describeSelectiveScanConformance(device: string, options: Confor
           const gradLastValues = c.returnLastState ? normals(rng, p.batch * p.dim * p.dstate * w) : null;
           tidy(() => {
             const { host, dev } = inputs(p, c.dtype);
-            const gHost = tensor(gradOutValues, [p.batch, p.dim, p.seqlen], { dtype: c.dtype, device: 'cpu' });
+            const gHost = tensor(gradOutValues, [p.batch, p.dim, p.seqlen], {
+              dtype: c.dtype,
+              device: 'cpu',
+            });
             const glHost = gradLastValues
-              ? tensor(gradLastValues, [p.batch, p.dim, p.dstate], { dtype: stateDType(c.dtype, p.complex), device: 'cpu' })
+              ? tensor(gradLastValues, [p.batch, p.dim, p.dstate], {
+                  dtype: stateDType(c.dtype, p.complex),
+                  device: 'cpu',
+                })
               : null;
             const g = onCpu ? gHost : gHost.to(device);
             const gl = onCpu ? glHost : (glHost?.to(device) ?? null);
@@ -267,7 +315,12 @@ export function describeSelectiveScanConformance(device: string, options: Confor
               const rounded = readProblem(host, p);
               const t64 = makeTensors(rounded, 'float64', 'cpu');
               const g64 = tensor(gHost.toArraySync(), gHost.shape, { dtype: 'float64', device: 'cpu' });
-              const gl64 = glHost ? tensor(glHost.toArraySync(), glHost.shape, { dtype: stateDType('float64', p.complex), device: 'cpu' }) : null;
+              const gl64 = glHost
+                ? tensor(glHost.toArraySync(), glHost.shape, {
+                    dtype: stateDType('float64', p.complex),
+                    device: 'cpu',
+                  })
+                : null;
               expected = runBackward(t64, rounded, g64, gl64);
             } else {
               expected = runBackward(host, p, gHost, glHost);
@@ -284,10 +337,15 @@ export function describeSelectiveScanConformance(device: string, options: Confor
               const e = toF64(gradOf(expected, input)!);
               // Gradients stored in float32/complex64 (A, D, constant B/C, ...) only see float32 rounding.
               const stored = actual!.dtype;
-              const gradDType: ScanDType = stored === 'float32' || stored === 'complex64' ? 'float32' : (stored as ScanDType);
+              const gradDType: ScanDType =
+                stored === 'float32' || stored === 'complex64' ? 'float32' : (stored as ScanDType);
               const tol = onCpu
                 ? referenceTolerance(gradDType, e)
-                : gradTolerance(input, c.dtype as ScanDType, { z: p.z !== null, variableB: p.variableB, variableC: p.variableC });
+                : gradTolerance(input, c.dtype as ScanDType, {
+                    z: p.z !== null,
+                    variableB: p.variableB,
+                    variableC: p.variableC,
+                  });
               check(`d${input}`, ctx(name), toF64(actual!), e, tol, actual!.shape, isComplexInput(p, input));
             }
           });
@@ -300,13 +358,97 @@ export function describeSelectiveScanConformance(device: string, options: Confor
         // Small problems covering each input and option; dt kept away from the softplus kink.
         const base = { batch: 2, dim: 4, seqlen: 5, dstate: 3, cutoffCases: false } as const;
         const specs: Array<ProblemSpec & { gradLastState: boolean }> = [
-          { ...base, groups: 1, complex: false, variableB: false, variableC: false, D: false, z: false, deltaBias: false, deltaSoftplus: false, initialState: false, gradLastState: false },
-          { ...base, groups: 2, complex: false, variableB: true, variableC: false, D: true, z: true, deltaBias: true, deltaSoftplus: true, initialState: true, gradLastState: true },
-          { ...base, groups: 1, complex: false, variableB: false, variableC: true, D: false, z: true, deltaBias: false, deltaSoftplus: true, initialState: true, gradLastState: false },
-          { ...base, groups: 4, complex: false, variableB: true, variableC: true, D: true, z: false, deltaBias: true, deltaSoftplus: false, initialState: false, gradLastState: true },
-          { ...base, groups: 1, complex: true, variableB: false, variableC: false, D: true, z: false, deltaBias: false, deltaSoftplus: false, initialState: true, gradLastState: true },
-          { ...base, groups: 2, complex: true, variableB: true, variableC: true, D: true, z: true, deltaBias: true, deltaSoftplus: true, initialState: true, gradLastState: true },
-          { ...base, groups: 4, complex: true, variableB: false, variableC: true, D: false, z: true, deltaBias: true, deltaSoftplus: true, initialState: false, gradLastState: false },
+          {
+            ...base,
+            groups: 1,
+            complex: false,
+            variableB: false,
+            variableC: false,
+            D: false,
+            z: false,
+            deltaBias: false,
+            deltaSoftplus: false,
+            initialState: false,
+            gradLastState: false,
+          },
+          {
+            ...base,
+            groups: 2,
+            complex: false,
+            variableB: true,
+            variableC: false,
+            D: true,
+            z: true,
+            deltaBias: true,
+            deltaSoftplus: true,
+            initialState: true,
+            gradLastState: true,
+          },
+          {
+            ...base,
+            groups: 1,
+            complex: false,
+            variableB: false,
+            variableC: true,
+            D: false,
+            z: true,
+            deltaBias: false,
+            deltaSoftplus: true,
+            initialState: true,
+            gradLastState: false,
+          },
+          {
+            ...base,
+            groups: 4,
+            complex: false,
+            variableB: true,
+            variableC: true,
+            D: true,
+            z: false,
+            deltaBias: true,
+            deltaSoftplus: false,
+            initialState: false,
+            gradLastState: true,
+          },
+          {
+            ...base,
+            groups: 1,
+            complex: true,
+            variableB: false,
+            variableC: false,
+            D: true,
+            z: false,
+            deltaBias: false,
+            deltaSoftplus: false,
+            initialState: true,
+            gradLastState: true,
+          },
+          {
+            ...base,
+            groups: 2,
+            complex: true,
+            variableB: true,
+            variableC: true,
+            D: true,
+            z: true,
+            deltaBias: true,
+            deltaSoftplus: true,
+            initialState: true,
+            gradLastState: true,
+          },
+          {
+            ...base,
+            groups: 4,
+            complex: true,
+            variableB: false,
+            variableC: true,
+            D: false,
+            z: true,
+            deltaBias: true,
+            deltaSoftplus: true,
+            initialState: false,
+            gradLastState: false,
+          },
         ];
         for (const [i, s] of specs.entries()) {
           const name = `#${i} ${caseName({ ...s, dtype: 'float64', returnLastState: s.gradLastState })}`;
@@ -314,12 +456,19 @@ export function describeSelectiveScanConformance(device: string, options: Confor
             const rng = rngFor(seed, `fd ${name}`);
             const p = randomProblem(rng, s);
             const gradOut = normals(rng, p.batch * p.dim * p.seqlen);
-            const gradLast = s.gradLastState ? normals(rng, p.batch * p.dim * p.dstate * (p.complex ? 2 : 1)) : null;
+            const gradLast = s.gradLastState
+              ? normals(rng, p.batch * p.dim * p.dstate * (p.complex ? 2 : 1))
+              : null;
             const fd = finiteDifferenceGradients(p, gradOut, gradLast);
             tidy(() => {
               const t = makeTensors(p, 'float64', 'cpu');
               const g = tensor(gradOut, [p.batch, p.dim, p.seqlen], { dtype: 'float64', device: 'cpu' });
-              const gl = gradLast ? tensor(gradLast, [p.batch, p.dim, p.dstate], { dtype: stateDType('float64', p.complex), device: 'cpu' }) : null;
+              const gl = gradLast
+                ? tensor(gradLast, [p.batch, p.dim, p.dstate], {
+                    dtype: stateDType('float64', p.complex),
+                    device: 'cpu',
+                  })
+                : null;
               const grads = runBackward(t, p, g, gl);
               for (const input of SCAN_INPUTS) {
                 const expected = fd[input];
@@ -330,13 +479,36 @@ export function describeSelectiveScanConformance(device: string, options: Confor
                 }
                 // Finite differences are good to ~1e-9 of the largest gradient (see the oracle).
                 const tol = { rtol: 1e-6, atol: 1e-7 * Math.max(1, ...Array.from(expected, Math.abs)) };
-                check(`d${input} vs finite differences`, ctx(name), toF64(actual!), expected, tol, shapeOf(p, input), isComplexInput(p, input));
+                check(
+                  `d${input} vs finite differences`,
+                  ctx(name),
+                  toF64(actual!),
+                  expected,
+                  tol,
+                  shapeOf(p, input),
+                  isComplexInput(p, input),
+                );
               }
               // And the forward in float64 against the oracle, tightly.
               const r = runForward(t, p);
               const o = scanOracle(p);
-              check('out (float64)', ctx(name), toF64(r.out), o.out, referenceTolerance('float64', o.out), r.out.shape);
-              check('lastState (float64)', ctx(name), toF64(r.lastState), o.lastState, referenceTolerance('float64', o.lastState), r.lastState.shape, p.complex);
+              check(
+                'out (float64)',
+                ctx(name),
+                toF64(r.out),
+                o.out,
+                referenceTolerance('float64', o.out),
+                r.out.shape,
+              );
+              check(
+                'lastState (float64)',
+                ctx(name),
+                toF64(r.lastState),
+                o.lastState,
+                referenceTolerance('float64', o.lastState),
+                r.lastState.shape,
+                p.complex,
+              );
             });
           });
         }
@@ -345,8 +517,21 @@ export function describeSelectiveScanConformance(device: string, options: Confor
 
     describe('properties', () => {
       const spec = (over: Partial<ProblemSpec>): ProblemSpec => ({
-        batch: 2, dim: 8, seqlen: 300, dstate: 8, groups: 2, complex: false, variableB: true, variableC: true,
-        D: true, z: true, deltaBias: true, deltaSoftplus: true, initialState: true, cutoffCases: true, ...over,
+        batch: 2,
+        dim: 8,
+        seqlen: 300,
+        dstate: 8,
+        groups: 2,
+        complex: false,
+        variableB: true,
+        variableC: true,
+        D: true,
+        z: true,
+        deltaBias: true,
+        deltaSoftplus: true,
+        initialState: true,
+        cutoffCases: true,
+        ...over,
       });
 
       for (const complex of [false, true]) {
@@ -360,13 +545,19 @@ export function describeSelectiveScanConformance(device: string, options: Confor
             tidy(() => {
               const { dev } = inputs(p, dtype);
               const g = tensor(gradOut, [p.batch, p.dim, p.seqlen], { dtype, device });
-              const gl = tensor(gradLast, [p.batch, p.dim, p.dstate], { dtype: stateDType(dtype, complex), device });
+              const gl = tensor(gradLast, [p.batch, p.dim, p.dstate], {
+                dtype: stateDType(dtype, complex),
+                device,
+              });
               const first = runBackward(dev, p, g, gl, true);
               const second = runBackward(dev, p, g, gl, true);
               for (const input of SCAN_INPUTS) {
                 const a = gradOf(first, input)!;
                 const b = gradOf(second, input)!;
-                expect(Buffer.from(b.bytesSync()).equals(Buffer.from(a.bytesSync())), `d${input} bitwise — ${ctx(name)}`).toBe(true);
+                expect(
+                  Buffer.from(b.bytesSync()).equals(Buffer.from(a.bytesSync())),
+                  `d${input} bitwise — ${ctx(name)}`,
+                ).toBe(true);
               }
             });
           });
@@ -378,7 +569,10 @@ export function describeSelectiveScanConformance(device: string, options: Confor
         // backward of the lastState term alone (linearity), checked against the reference.
         const name = 'gradLastState flows';
         const rng = rngFor(seed, name);
-        const p = randomProblem(rng, spec({ seqlen: 16, dim: 4, dstate: 4, complex: true, cutoffCases: false }));
+        const p = randomProblem(
+          rng,
+          spec({ seqlen: 16, dim: 4, dstate: 4, complex: true, cutoffCases: false }),
+        );
         const gradOut = normals(rng, p.batch * p.dim * p.seqlen);
         const gradLast = normals(rng, p.batch * p.dim * p.dstate * 2);
         tidy(() => {
@@ -399,11 +593,13 @@ export function describeSelectiveScanConformance(device: string, options: Confor
             const glh = tensor(gradLast, [p.batch, p.dim, p.dstate], { dtype: 'complex64', device: 'cpu' });
             const a = runBackward(host, p, gh, glh);
             const b = runBackward(host, p, gh, null);
-            expectedDelta = Object.fromEntries(SCAN_INPUTS.map((k) => {
-              const x = toF64(gradOf(a, k)!);
-              const y = toF64(gradOf(b, k)!);
-              return [k, x.map((v, i) => v - y[i])];
-            }));
+            expectedDelta = Object.fromEntries(
+              SCAN_INPUTS.map((k) => {
+                const x = toF64(gradOf(a, k)!);
+                const y = toF64(gradOf(b, k)!);
+                return [k, x.map((v, i) => v - y[i])];
+              }),
+            );
           }
           for (const input of SCAN_INPUTS) {
             const x = toF64(gradOf(withLast, input)!);
@@ -412,12 +608,23 @@ export function describeSelectiveScanConformance(device: string, options: Confor
             const e = expectedDelta[input];
             // Differences of float32 gradients: tolerance relative to the gradients themselves.
             const scale = Math.max(1, ...Array.from(x, Math.abs));
-            check(`d${input}(with gradLastState) - d${input}(without)`, ctx(name), diff, e, { rtol: 1e-3, atol: 1e-5 * scale }, shapeOf(p, input), isComplexInput(p, input));
+            check(
+              `d${input}(with gradLastState) - d${input}(without)`,
+              ctx(name),
+              diff,
+              e,
+              { rtol: 1e-3, atol: 1e-5 * scale },
+              shapeOf(p, input),
+              isComplexInput(p, input),
+            );
           }
           // dInitialState is the lastState gradient carried back through every step: it must change.
           const dInit = toF64(withLast.dInitialState!);
           const dInit0 = toF64(without.dInitialState!);
-          expect(dInit.some((v, i) => v !== dInit0[i]), ctx(name)).toBe(true);
+          expect(
+            dInit.some((v, i) => v !== dInit0[i]),
+            ctx(name),
+          ).toBe(true);
         });
       });
 
@@ -433,22 +640,56 @@ export function describeSelectiveScanConformance(device: string, options: Confor
           const fwd = selectiveScanForward('test', v, { lastState: true, saveForBackward: true });
           const plain = runForward(dev, p);
           const plainOut = toF64(plain.out);
-          check('out with saveForBackward', ctx(name), toF64(fwd.out), plainOut, referenceTolerance('float32', plainOut), fwd.out.shape);
+          check(
+            'out with saveForBackward',
+            ctx(name),
+            toF64(fwd.out),
+            plainOut,
+            referenceTolerance('float32', plainOut),
+            fwd.out.shape,
+          );
           const g = tensor(gradOut, [p.batch, p.dim, p.seqlen], { device });
-          const withSaved = selectiveScanBackward(g, dev.u, dev.delta, dev.A, dev.B, dev.C, { ...opts, saved: fwd.saved });
+          const withSaved = selectiveScanBackward(g, dev.u, dev.delta, dev.A, dev.B, dev.C, {
+            ...opts,
+            saved: fwd.saved,
+          });
           const recomputed = runBackward(dev, p, g, null);
           for (const input of SCAN_INPUTS) {
             const e = toF64(gradOf(recomputed, input)!);
-            check(`d${input} with saved`, ctx(name), toF64(gradOf(withSaved, input)!), e, referenceTolerance('float32', e), shapeOf(p, input));
+            check(
+              `d${input} with saved`,
+              ctx(name),
+              toF64(gradOf(withSaved, input)!),
+              e,
+              referenceTolerance('float32', e),
+              shapeOf(p, input),
+            );
           }
         });
       });
 
       const stepSpecs: Array<ProblemSpec & { dtype: InputDType }> = [
         { ...spec({ seqlen: 12, complex: false }), dtype: 'float32' },
-        { ...spec({ seqlen: 9, complex: true, variableB: false, groups: 4, z: false, initialState: false }), dtype: 'float32' },
-        { ...spec({ seqlen: 7, complex: false, variableB: false, variableC: false, groups: 1, D: false, deltaBias: false }), dtype: 'float16' },
-        { ...spec({ seqlen: 10, complex: true, variableC: false, deltaSoftplus: false, deltaBias: false }), dtype: 'bfloat16' },
+        {
+          ...spec({ seqlen: 9, complex: true, variableB: false, groups: 4, z: false, initialState: false }),
+          dtype: 'float32',
+        },
+        {
+          ...spec({
+            seqlen: 7,
+            complex: false,
+            variableB: false,
+            variableC: false,
+            groups: 1,
+            D: false,
+            deltaBias: false,
+          }),
+          dtype: 'float16',
+        },
+        {
+          ...spec({ seqlen: 10, complex: true, variableC: false, deltaSoftplus: false, deltaBias: false }),
+          dtype: 'bfloat16',
+        },
       ];
       for (const [i, s] of stepSpecs.entries()) {
         const name = `#${i} ${caseName({ ...s, returnLastState: true })}`;
@@ -462,13 +703,23 @@ export function describeSelectiveScanConformance(device: string, options: Confor
             const oracle = scanOracle(rounded);
             // A copy: the step updates its state in place.
             const state = dev.initialState
-              ? tensor(dev.initialState.toArraySync(), dev.initialState.shape, { dtype: dev.initialState.dtype, device })
-              : tensor(new Float64Array(p.batch * p.dim * p.dstate * (p.complex ? 2 : 1)), [p.batch, p.dim, p.dstate], { dtype: stateDType(s.dtype, p.complex), device });
+              ? tensor(dev.initialState.toArraySync(), dev.initialState.shape, {
+                  dtype: dev.initialState.dtype,
+                  device,
+                })
+              : tensor(
+                  new Float64Array(p.batch * p.dim * p.dstate * (p.complex ? 2 : 1)),
+                  [p.batch, p.dim, p.dstate],
+                  { dtype: stateDType(s.dtype, p.complex), device },
+                );
             const stepOut = new Float64Array(p.batch * p.dim * p.seqlen);
             for (let t = 0; t < p.seqlen; t++) {
               const token = tokenTensors(rounded, dev, t, s.dtype, device);
               const out = selectiveScanStep(state, token.x, token.delta, dev.A, token.B, token.C, {
-                D: dev.D, z: token.z, deltaBias: dev.deltaBias, deltaSoftplus: p.deltaSoftplus,
+                D: dev.D,
+                z: token.z,
+                deltaBias: dev.deltaBias,
+                deltaSoftplus: p.deltaSoftplus,
               });
               expect(out.shape).toEqual([p.batch, p.dim]);
               expect(out.dtype).toBe(s.dtype);
@@ -477,10 +728,35 @@ export function describeSelectiveScanConformance(device: string, options: Confor
             }
             const tol = onCpu ? referenceTolerance(s.dtype, oracle.out) : OUT_TOLERANCE[s.dtype as ScanDType];
             check('step outputs vs the scan', ctx(name), stepOut, scanOut, tol, scan.out.shape);
-            check('step outputs vs the oracle', ctx(name), stepOut, oracle.out, onCpu ? tol : OUT_TOLERANCE[s.dtype as ScanDType], scan.out.shape);
-            const stateTol = onCpu ? referenceTolerance('float32', oracle.lastState) : OUT_TOLERANCE[s.dtype as ScanDType];
-            check('state after the last step vs lastState', ctx(name), toF64(state), toF64(scan.lastState), stateTol, state.shape, p.complex);
-            check('state after the last step vs the oracle', ctx(name), toF64(state), oracle.lastState, stateTol, state.shape, p.complex);
+            check(
+              'step outputs vs the oracle',
+              ctx(name),
+              stepOut,
+              oracle.out,
+              onCpu ? tol : OUT_TOLERANCE[s.dtype as ScanDType],
+              scan.out.shape,
+            );
+            const stateTol = onCpu
+              ? referenceTolerance('float32', oracle.lastState)
+              : OUT_TOLERANCE[s.dtype as ScanDType];
+            check(
+              'state after the last step vs lastState',
+              ctx(name),
+              toF64(state),
+              toF64(scan.lastState),
+              stateTol,
+              state.shape,
+              p.complex,
+            );
+            check(
+              'state after the last step vs the oracle',
+              ctx(name),
+              toF64(state),
+              oracle.lastState,
+              stateTol,
+              state.shape,
+              p.complex,
+            );
           });
         });
       }
@@ -514,7 +790,10 @@ export function describeSelectiveScanConformance(device: string, options: Confor
               poisonAllocatorCache(device, [o]);
               const t = empty(o.shape, { dtype: o.dtype, device });
               const v = t.toArraySync();
-              expect(v.every(Number.isNaN), `a fresh ${o.dtype} ${JSON.stringify(o.shape)} block after poisoning is all NaN`).toBe(true);
+              expect(
+                v.every(Number.isNaN),
+                `a fresh ${o.dtype} ${JSON.stringify(o.shape)} block after poisoning is all NaN`,
+              ).toBe(true);
               t.dispose();
             }
           });
@@ -536,7 +815,8 @@ function tokenTensors(p: ScanProblem, dev: ScanTensors, t: number, dtype: InputD
   const bc = (x: Float64Array, variable: boolean, full: Tensor) => {
     if (!variable) return full;
     const r = new Float64Array(batch * groups * dstate * w);
-    for (let i = 0; i < batch * groups * dstate; i++) for (let k = 0; k < w; k++) r[i * w + k] = x[(i * seqlen + t) * w + k];
+    for (let i = 0; i < batch * groups * dstate; i++)
+      for (let k = 0; k < w; k++) r[i * w + k] = x[(i * seqlen + t) * w + k];
     return tensor(r, [batch, groups, dstate], { dtype: full.dtype, device });
   };
   return {

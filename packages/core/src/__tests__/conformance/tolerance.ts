@@ -58,7 +58,11 @@ export function referenceTolerance(dtype: ScanDType | 'float64', expected: Array
 }
 
 /** Tolerance of the gradient of input `name` (see the header for where each comes from). */
-export function gradTolerance(name: ScanInputName, dtype: ScanDType, has: { z: boolean; variableB: boolean; variableC: boolean }): Tolerance {
+export function gradTolerance(
+  name: ScanInputName,
+  dtype: ScanDType,
+  has: { z: boolean; variableB: boolean; variableC: boolean },
+): Tolerance {
   const base = OUT_TOLERANCE[dtype];
   const weight = has.z
     ? { rtol: Math.max(1e-3, base.rtol), atol: Math.max(5e-3, base.atol) }
@@ -81,7 +85,9 @@ export function gradTolerance(name: ScanInputName, dtype: ScanDType, has: { z: b
 }
 
 function constantBC(z: boolean, base: Tolerance): Tolerance {
-  return z ? { rtol: Math.max(1e-3, base.rtol), atol: Math.max(1e-3, base.atol) } : { rtol: 1e-3, atol: 1e-3 };
+  return z
+    ? { rtol: Math.max(1e-3, base.rtol), atol: Math.max(1e-3, base.atol) }
+    : { rtol: 1e-3, atol: 1e-3 };
 }
 
 /**

@@ -3,7 +3,13 @@
  * reference is itself trustworthy. No backend involved.
  */
 import { describe, expect, it } from 'vitest';
-import { cloneProblem, finiteDifferenceGradients, oracleSoftplus, type ScanProblem, scanOracle } from './selectiveScanOracle';
+import {
+  cloneProblem,
+  finiteDifferenceGradients,
+  oracleSoftplus,
+  type ScanProblem,
+  scanOracle,
+} from './selectiveScanOracle';
 
 function problem(over: Partial<ScanProblem>): ScanProblem {
   return {
@@ -29,7 +35,8 @@ function problem(over: Partial<ScanProblem>): ScanProblem {
   };
 }
 
-const close = (a: number, b: number, tol = 1e-14) => expect(Math.abs(a - b)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b)));
+const close = (a: number, b: number, tol = 1e-14) =>
+  expect(Math.abs(a - b)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b)));
 
 describe('scanOracle', () => {
   it('one real channel, two steps, every option on', () => {
@@ -53,8 +60,16 @@ describe('scanOracle', () => {
 
   it('complex: complex exp, complex B·u and 2·Re(C·h)', () => {
     // A = -1 + 2i, B = 0.5 - 0.25i, C = 0.3 + 0.7i; dt = delta (no softplus).
-    const p = problem({ complex: true, A: Float64Array.of(-1, 2), B: Float64Array.of(0.5, -0.25), C: Float64Array.of(0.3, 0.7) });
-    const mul = (a: [number, number], b: [number, number]): [number, number] => [a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]];
+    const p = problem({
+      complex: true,
+      A: Float64Array.of(-1, 2),
+      B: Float64Array.of(0.5, -0.25),
+      C: Float64Array.of(0.3, 0.7),
+    });
+    const mul = (a: [number, number], b: [number, number]): [number, number] => [
+      a[0] * b[0] - a[1] * b[1],
+      a[0] * b[1] + a[1] * b[0],
+    ];
     const step = (h: [number, number], dt: number, u: number): [number, number] => {
       const e: [number, number] = [Math.exp(-dt) * Math.cos(2 * dt), Math.exp(-dt) * Math.sin(2 * dt)];
       const eh = mul(e, h);
@@ -74,7 +89,11 @@ describe('scanOracle', () => {
     expect(oracleSoftplus(20)).toBe(Math.log1p(Math.exp(20)));
     expect(oracleSoftplus(-3)).toBe(Math.log1p(Math.exp(-3)));
     // A dt past the cut-off resets the state: exp(25·-2) ≈ 0, so h = dt·B·u.
-    const p = problem({ delta: Float64Array.of(25, 25), deltaSoftplus: true, initialState: Float64Array.of(100) });
+    const p = problem({
+      delta: Float64Array.of(25, 25),
+      deltaSoftplus: true,
+      initialState: Float64Array.of(100),
+    });
     close(scanOracle(p).out[0], -1.1 * 25 * 0.9 * 0.7, 1e-12);
   });
 
@@ -100,7 +119,13 @@ describe('scanOracle', () => {
 
   it('finite differences match derivatives worked out by hand', () => {
     // One step, real: out = (C·dt·B·u + D·u)·silu(z) with dt = delta.
-    const p = problem({ seqlen: 1, u: Float64Array.of(0.7), delta: Float64Array.of(0.05), D: Float64Array.of(0.4), z: Float64Array.of(0.3) });
+    const p = problem({
+      seqlen: 1,
+      u: Float64Array.of(0.7),
+      delta: Float64Array.of(0.05),
+      D: Float64Array.of(0.4),
+      z: Float64Array.of(0.3),
+    });
     const g = finiteDifferenceGradients(cloneProblem(p), Float64Array.of(1), null);
     const silu = 0.3 / (1 + Math.exp(-0.3));
     close(g.u![0], (-1.1 * 0.05 * 0.9 + 0.4) * silu, 1e-8);
@@ -114,7 +139,15 @@ describe('scanOracle', () => {
 
   it('complex finite differences follow dL/dRe + i·dL/dIm', () => {
     // L = <g, lastState> with g = (1, 0): dL/dRe(h0) = Re(exp(dt·A)), dL/dIm(h0) = -Im(exp(dt·A)).
-    const p = problem({ seqlen: 1, complex: true, A: Float64Array.of(-1, 2), B: Float64Array.of(0.5, -0.25), C: Float64Array.of(0.3, 0.7), initialState: Float64Array.of(0.2, 0.1), delta: Float64Array.of(0.05) });
+    const p = problem({
+      seqlen: 1,
+      complex: true,
+      A: Float64Array.of(-1, 2),
+      B: Float64Array.of(0.5, -0.25),
+      C: Float64Array.of(0.3, 0.7),
+      initialState: Float64Array.of(0.2, 0.1),
+      delta: Float64Array.of(0.05),
+    });
     const g = finiteDifferenceGradients(cloneProblem(p), Float64Array.of(0), Float64Array.of(1, 0));
     close(g.initialState![0], Math.exp(-0.05) * Math.cos(0.1), 1e-8);
     close(g.initialState![1], -Math.exp(-0.05) * Math.sin(0.1), 1e-8);

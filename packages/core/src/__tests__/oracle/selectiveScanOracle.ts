@@ -77,7 +77,14 @@ export function scanOracle(p: ScanProblem): ScanResult {
   const hIm = new Float64Array(dstate);
 
   // B_t[n] / C_t[n] for (b, d, n, t) as [re, im] (im = 0 for real problems).
-  const read = (x: Float64Array, variable: boolean, b: number, d: number, n: number, t: number): [number, number] => {
+  const read = (
+    x: Float64Array,
+    variable: boolean,
+    b: number,
+    d: number,
+    n: number,
+    t: number,
+  ): [number, number] => {
     const g = Math.floor(d / channelsPerGroup);
     const i = variable ? ((b * groups + g) * dstate + n) * seqlen + t : d * dstate + n;
     return complex ? [x[2 * i], x[2 * i + 1]] : [x[i], 0];
@@ -132,7 +139,11 @@ export function scanOracle(p: ScanProblem): ScanResult {
  * L = Σ gradOut·out + Σ gradLastState·lastState (complex: Σ Re·Re + Im·Im, so that under
  * PyTorch's convention dL/d lastState = gradLastState exactly).
  */
-export function linearFunctional(r: ScanResult, gradOut: Float64Array, gradLastState: Float64Array | null): number {
+export function linearFunctional(
+  r: ScanResult,
+  gradOut: Float64Array,
+  gradLastState: Float64Array | null,
+): number {
   let s = 0;
   for (let i = 0; i < r.out.length; i++) s += gradOut[i] * r.out[i];
   if (gradLastState) for (let i = 0; i < r.lastState.length; i++) s += gradLastState[i] * r.lastState[i];
@@ -149,7 +160,11 @@ export type ScanGradients = { [K in ScanInputName]: Float64Array | null };
  * tests ask. Inputs near the softplus cut-off (|dt - 20| < step) would see the kink; the
  * problems used with this function keep dt away from 20.
  */
-export function finiteDifferenceGradients(p: ScanProblem, gradOut: Float64Array, gradLastState: Float64Array | null): ScanGradients {
+export function finiteDifferenceGradients(
+  p: ScanProblem,
+  gradOut: Float64Array,
+  gradLastState: Float64Array | null,
+): ScanGradients {
   const grads = {} as ScanGradients;
   for (const name of SCAN_INPUTS) {
     const x = p[name];
