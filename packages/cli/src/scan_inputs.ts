@@ -3,6 +3,8 @@
  * them. Shared by check and bench, so both exercise the same operator call.
  */
 import {
+  type DType,
+  isComplex,
   type SelectiveScanGradients,
   selectiveScan,
   selectiveScanBackward,
@@ -19,6 +21,8 @@ export interface ScanFeatures {
   readonly softplus: boolean;
   /** Variable B and C (batch, 1, dstate, seqlen) rather than constant (dim, dstate). */
   readonly variableBC: boolean;
+  /** Complex A, B and C (complex64; complex128 with float64 inputs). */
+  readonly complex: boolean;
 }
 
 export const MAMBA_LAYER_FEATURES: ScanFeatures = {
@@ -27,10 +31,12 @@ export const MAMBA_LAYER_FEATURES: ScanFeatures = {
   deltaBias: true,
   softplus: true,
   variableBC: true,
+  complex: false,
 };
 
 export function describeFeatures(f: ScanFeatures): string {
   const on = [f.variableBC ? 'variable B/C' : 'constant B/C'];
+  if (f.complex) on.push('complex A/B/C');
   if (f.D) on.push('D');
   if (f.z) on.push('z');
   if (f.deltaBias) on.push('deltaBias');
@@ -102,11 +108,24 @@ export function randomInputs(
   const { batch, dim, seqlen, dstate } = s;
   const act = [batch, dim, seqlen];
   const weightDtype = dtype === 'float64' ? 'float64' : 'float32';
-  const on = (values: ArrayLike<number>, shape: number[], dt: ScanDType) =>
+  const complexDtype = dtype === 'float64' ? 'complex128' : 'complex64';
+  const on = (values: ArrayLike<number>, shape: number[], dt: DType) =>
     tensor(values, shape, { dtype: dt, device });
 
-  const A = new Float64Array(dim * dstate);
-  for (let d = 0; d < dim; d++) for (let n = 0; n < dstate; n++) A[d * dstate + n] = -(n + 1);
+  // Real: A = −(n+1). Complex: S4D-Lin's A = −1/2 + iπn, stored as interleaved (re, im).
+  const width = features.complex ? 2 : 1;
+  const A = new Float64Array(dim * dstate * width);
+  for (let d = 0; d < dim; d++) {
+    for (let n = 0; n < dstate; n++) {
+      const i = (d * dstate + n) * width;
+      if (features.complex) {
+        A[i] = -0.5;
+        A[i + 1] = Math.PI * n;
+      } else {
+        A[i] = -(n + 1);
+      }
+    }
+  }
 
   let delta: Float64Array;
   if (features.softplus) {
@@ -122,15 +141,17 @@ export function randomInputs(
     bias[d] = features.softplus ? dt + Math.log(-Math.expm1(-dt)) : 0.01 * dt;
   }
   const bcShape = features.variableBC ? [batch, 1, dstate, seqlen] : [dim, dstate];
-  const bcDtype = features.variableBC ? dtype : weightDtype;
-  const bcCount = features.variableBC ? batch * dstate * seqlen : dim * dstate;
+  // Variable B/C share u's dtype when real; complex ones are always complex, like A.
+  const bcDtype = features.complex ? complexDtype : features.variableBC ? dtype : weightDtype;
+  const bcCount = (features.variableBC ? batch * dstate * seqlen : dim * dstate) * width;
+  const bcScale = features.complex ? Math.SQRT1_2 : 1; // unit variance per complex value
 
   return {
     u: on(normals(batch * dim * seqlen, next), act, dtype),
     delta: on(delta, act, dtype),
-    A: on(A, [dim, dstate], weightDtype),
-    B: on(normals(bcCount, next), bcShape, bcDtype),
-    C: on(normals(bcCount, next), bcShape, bcDtype),
+    A: on(A, [dim, dstate], features.complex ? complexDtype : weightDtype),
+    B: on(normals(bcCount, next, bcScale), bcShape, bcDtype),
+    C: on(normals(bcCount, next, bcScale), bcShape, bcDtype),
     D: features.D ? on(normals(dim, next), [dim], weightDtype) : null,
     z: features.z ? on(normals(batch * dim * seqlen, next), act, dtype) : null,
     deltaBias: features.deltaBias ? on(bias, [dim], weightDtype) : null,
@@ -161,7 +182,9 @@ export function copyInputs(x: ScanInputs, device: string): ScanInputs {
 
 /** The same values widened exactly to float64 on the CPU: the reference for the CPU backend. */
 export function widenInputs(x: ScanInputs): ScanInputs {
-  return mapInputs(x, (t) => tensor(t.toArraySync(), t.shape, { dtype: 'float64', device: 'cpu' }));
+  return mapInputs(x, (t) =>
+    tensor(t.toArraySync(), t.shape, { dtype: isComplex(t.dtype) ? 'complex128' : 'float64', device: 'cpu' }),
+  );
 }
 
 export function disposeInputs(x: ScanInputs): void {

@@ -40,6 +40,16 @@ describe('sscan check', () => {
     expect(io.text()).not.toMatch(/^ {2}dz/m);
   });
 
+  it('passes with complex A, B and C, variable and constant', async () => {
+    for (const extra of [[], ['--constant-bc']]) {
+      const io = captureIo();
+      expect(await main(['check', '--device', 'cpu', '--shape', tiny, '--complex', ...extra], io)).toBe(
+        EXIT_OK,
+      );
+      expect(io.text()).toContain('complex A/B/C');
+    }
+  });
+
   it('fails with exit code 1 when a backend computes the wrong output', async () => {
     registerBrokenCuda(0.05);
     const io = captureIo();

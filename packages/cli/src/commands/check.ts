@@ -213,6 +213,7 @@ export const check = defineCommand({
     'no-d': { type: 'boolean', description: 'Without the skip connection D.' },
     'no-delta-bias': { type: 'boolean', description: 'Without deltaBias.' },
     'no-softplus': { type: 'boolean', description: 'Without softplus on delta.' },
+    complex: { type: 'boolean', description: 'Complex A, B and C (S4D-Lin initialisation of A).' },
     'constant-bc': {
       type: 'boolean',
       description: 'Constant B and C (dim, dstate) instead of variable ones.',
@@ -239,6 +240,7 @@ export const check = defineCommand({
       deltaBias: !flags['no-delta-bias'],
       softplus: !flags['no-softplus'],
       variableBC: !flags['constant-bc'],
+      complex: flags.complex,
     };
     const backward = !flags['no-backward'];
     const backend = device.backend;
