@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { BufferRef, SelectiveScanBackwardArgs } from '../../kernel_names';
 import { selectiveScanCpu } from '../kernels/SelectiveScan';
 import { selectiveScanBackwardCpu } from '../kernels/SelectiveScanBackward';
+import { setScanChunkSteps } from '../kernels/scan_job';
 import { cpuPool, setCpuThreadOptions } from '../thread_pool';
 import {
   type CaseSpec,
@@ -138,6 +139,27 @@ describe('selectiveScanBackwardCpu matches finite differences (float64)', () => 
     finiteDifferenceCheck({ ...small, complex: true, variableB: false }, 7));
   it('seqlen 1, dstate 1', () =>
     finiteDifferenceCheck({ batch: 1, dim: 2, seqlen: 1, dstate: 1, ...everything }, 8));
+});
+
+describe('time chunks (rows longer than a chunk: checkpoints, λ carried across chunks)', () => {
+  const chunked = (spec: CaseSpec, salt: number) => () => {
+    const prev = setScanChunkSteps(4);
+    try {
+      finiteDifferenceCheck(spec, salt);
+    } finally {
+      setScanChunkSteps(prev);
+    }
+  };
+  const long = { batch: 2, dim: 4, seqlen: 11, dstate: 5 };
+  it('real, variable B and C, every option, chunks of 4', chunked({ ...long, groups: 2, ...everything }, 40));
+  it(
+    'real, constant B and C, every option, chunks of 4',
+    chunked({ ...long, variableB: false, variableC: false, ...everything }, 41),
+  );
+  it(
+    'complex, variable B, constant C, every option, chunks of 4',
+    chunked({ ...long, complex: true, variableC: false, ...everything }, 42),
+  );
 });
 
 /** The same case stored in float64: what the narrower kernel must approximate. */

@@ -2,10 +2,11 @@
  * SelectiveScanBackward, pure TypeScript: gradients of every input of the scan (math in
  * scan_backward_rows.ts), float64 throughout, rounded once on store.
  *
- * Nothing is saved by the forward (its `saved` is null). Each row recomputes its recurrence,
- * four states at a time, into O(seqlen) scratch and sweeps it backwards: the same one exp per
- * state update that recomputing checkpointed chunks would cost, with no seqlen × dstate tensor
- * anywhere. Per thread: about 26 × seqlen float64s (34 complex), the size of a few rows of u.
+ * Nothing is saved by the forward (its `saved` is null). Each row recomputes its recurrence
+ * chunk by chunk (four states at a time) from checkpoints of h, and sweeps each chunk backwards:
+ * one exp per state update for rows of one chunk (seqlen ≤ SCAN_CHUNK, 2048), two for longer
+ * rows (the checkpoint pass). No seqlen × dstate tensor anywhere; per thread about 26 × chunk
+ * float64s (34 complex) plus dstate × seqlen/chunk checkpoints.
  *
  * Determinism, for any thread count: the work units are fixed slices of consecutive channels of
  * one (batch, group), their number a function of the shape only. A slice writes its own rows of
@@ -29,52 +30,75 @@ import type { RealArray } from './scan_rows';
 const UNIT_TARGET = 16;
 const MAX_SLICES = 8;
 
-/** Worker-safe kernel (self-contained: see thread_pool.ts). One unit = one slice of channels. */
+/**
+ * Worker-safe kernel (self-contained: see thread_pool.ts). One unit = one slice of channels; a
+ * row runs its chunks last to first, carrying λ, from checkpoints of h taken by a forward pass
+ * (skipped when the row is a single chunk, the common case: its checkpoint is h_0).
+ */
 export function selectiveScanBackwardKernel(job: BackwardJob, claim: Claim, lib: BackwardLib): void {
   const L = job.seqlen;
   const N = job.dstate;
+  const K = job.chunk;
   const w = job.isComplex ? 2 : 1;
+  const chunks = Math.ceil(L / K);
   const perGroup = job.dim / job.groups;
-  const s = lib.makeRowScratch(L, job.isComplex);
-  const bs = lib.makeBackScratch(L);
-  const { u, y, dtRaw, tmp: z } = s;
-  const { g, dy, du, ddt } = bs;
+  const s = lib.makeRowScratch(K, N, job.isComplex);
+  const bs = lib.makeBackScratch(K, L, N, job.isComplex);
+  const { h, u, y, dtRaw, tmp: z } = s;
+  const { g, dy, du, ddt, ckpt, lam } = bs;
   for (let unit = claim(); unit >= 0; unit = claim()) {
     const bg = Math.floor(unit / job.slices); // = b·groups + group
     const b = Math.floor(bg / job.groups);
     const d0 = (bg % job.groups) * perGroup + (unit % job.slices) * job.sliceChannels;
     const d1 = Math.min((bg % job.groups) * perGroup + perGroup, d0 + job.sliceChannels);
+    const sliceOff = unit * N * L * w;
     for (let d = d0; d < d1; d++) {
       const r = b * job.dim + d;
-      lib.prepareRow(job, r, s, lib);
-      lib.readRow(job.ioKind, job.gradOut, r * L, L, g, 0, job.tables);
-      if (job.z) lib.readRow(job.ioKind, job.z, r * L, L, z, 0, job.tables);
+      lib.loadInitialState(job, r, s);
+      ckpt.set(h, 0);
+      for (let c = 0; c + 1 < chunks; c++) {
+        lib.prepareRow(job, r, c * K, K, s, lib);
+        lib.scanRowY(job, r, c * K, K, s, lib); // advances h to the next chunk's start
+        ckpt.set(h, (c + 1) * h.length);
+      }
+      for (let i = 0; i < lam.length; i++)
+        lam[i] = job.gradLastState ? job.gradLastState[r * lam.length + i] : 0;
+      for (const part of [job.partA, job.partB, job.partC]) part?.fill(0, r * N * w, (r + 1) * N * w);
       const Dd = job.D ? job.D[d] : 0;
       let sumD = 0;
-      for (let t = 0; t < L; t++) {
-        dy[t] = job.z ? g[t] * lib.silu(z[t]) : g[t];
-        du[t] = dy[t] * Dd;
-        sumD += dy[t] * u[t];
-        ddt[t] = 0;
-        y[t] = 0;
-      }
-      if (job.isComplex) lib.backwardStatesComplex(job, r, unit * N * L * w, s, bs, lib);
-      else lib.backwardStatesReal(job, r, unit * N * L * w, s, bs, lib);
-      if (job.dz) {
-        const dz = z; // z is not needed after this: its gradient overwrites the row in place
-        for (let t = 0; t < L; t++) {
-          const pre = (job.isComplex ? 2 * y[t] : y[t]) + Dd * u[t];
-          dz[t] = g[t] * pre * lib.siluGrad(z[t]);
-        }
-        lib.writeRow(job.ioKind, dz, 0, L, job.dz, r * L, s.f32, s.u32);
-      }
       let sumBias = 0;
-      for (let t = 0; t < L; t++) {
-        if (job.deltaSoftplus) ddt[t] *= lib.softplusGrad(dtRaw[t]);
-        sumBias += ddt[t];
+      for (let c = chunks - 1; c >= 0; c--) {
+        const t0 = c * K;
+        const len = Math.min(K, L - t0);
+        lib.prepareRow(job, r, t0, len, s, lib);
+        lib.readRow(job.ioKind, job.gradOut, r * L + t0, len, g, 0, job.tables);
+        if (job.z) lib.readRow(job.ioKind, job.z, r * L + t0, len, z, 0, job.tables);
+        for (let t = 0; t < len; t++) {
+          dy[t] = job.z ? g[t] * lib.silu(z[t]) : g[t];
+          du[t] = dy[t] * Dd;
+          sumD += dy[t] * u[t];
+          ddt[t] = 0;
+          y[t] = 0;
+        }
+        if (job.isComplex) lib.backwardStatesComplex(job, r, c, len, sliceOff, s, bs, lib);
+        else lib.backwardStatesReal(job, r, c, len, sliceOff, s, bs, lib);
+        if (job.dz) {
+          const dz = z; // z is not needed after this: its gradient overwrites the row in place
+          for (let t = 0; t < len; t++) {
+            const pre = (job.isComplex ? 2 * y[t] : y[t]) + Dd * u[t];
+            dz[t] = g[t] * pre * lib.siluGrad(z[t]);
+          }
+          lib.writeRow(job.ioKind, dz, 0, len, job.dz, r * L + t0, s.f32, s.u32);
+        }
+        for (let t = 0; t < len; t++) {
+          if (job.deltaSoftplus) ddt[t] *= lib.softplusGrad(dtRaw[t]);
+          sumBias += ddt[t];
+        }
+        lib.writeRow(job.ioKind, du, 0, len, job.du, r * L + t0, s.f32, s.u32);
+        lib.writeRow(job.ioKind, ddt, 0, len, job.ddelta, r * L + t0, s.f32, s.u32);
       }
-      lib.writeRow(job.ioKind, du, 0, L, job.du, r * L, s.f32, s.u32);
-      lib.writeRow(job.ioKind, ddt, 0, L, job.ddelta, r * L, s.f32, s.u32);
+      if (job.dInitialState)
+        for (let i = 0; i < lam.length; i++) job.dInitialState[r * lam.length + i] = lam[i];
       if (job.partD) job.partD[r] = sumD;
       if (job.partBias) job.partBias[r] = sumBias;
     }

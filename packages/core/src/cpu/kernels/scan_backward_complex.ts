@@ -6,30 +6,34 @@
 import type { BackScratch, BackwardJob, BackwardLib } from './scan_backward_rows';
 import type { RowScratch } from './scan_rows';
 
-/** backwardStatesReal for complex A, B, C and states (the formulas of scan_backward_rows.ts, in complex arithmetic). */
+/**
+ * backwardStatesReal for complex A, B, C and states (the formulas of scan_backward_rows.ts, in
+ * complex arithmetic), over chunk c = [c·chunk, c·chunk + len).
+ */
 export function backwardStatesComplex(
   job: BackwardJob,
   r: number,
+  c: number,
+  len: number,
   sliceOff: number,
   s: RowScratch,
   bs: BackScratch,
   lib: BackwardLib,
 ): void {
-  const L = job.seqlen;
+  const L = len;
   const N = job.dstate;
   const d = r % job.dim;
+  const t0 = c * job.chunk;
   const { dt, dtu, u, y } = s;
-  const { hs, ea, dy, du, ddt } = bs;
-  const init = job.initialState;
-  const gl = job.gradLastState;
+  const { hs, ea, dy, du, ddt, ckpt, lam } = bs;
   for (let n = 0; n < N; n++) {
-    lib.loadBC(job, 0, r, n, 1, s, lib);
-    lib.loadBC(job, 1, r, n, 1, s, lib);
+    lib.loadBC(job, 0, r, n, 1, t0, len, s, lib);
+    lib.loadBC(job, 1, r, n, 1, t0, len, s, lib);
     const { bArr, bOff, cArr, cOff } = s;
     const ar = job.A[2 * (d * N + n)];
     const ai = job.A[2 * (d * N + n) + 1];
-    let hr = init ? init[2 * (r * N + n)] : 0;
-    let hi = init ? init[2 * (r * N + n) + 1] : 0;
+    let hr = ckpt[2 * (c * N + n)];
+    let hi = ckpt[2 * (c * N + n) + 1];
     hs[0] = hr;
     hs[1] = hi;
     for (let t = 0; t < L; t++) {
@@ -49,9 +53,9 @@ export function backwardStatesComplex(
     }
     const vB = job.sliceB;
     const vC = job.sliceC;
-    const vOff = sliceOff + 2 * n * L;
-    let lr = gl ? gl[2 * (r * N + n)] : 0;
-    let li = gl ? gl[2 * (r * N + n) + 1] : 0;
+    const vOff = sliceOff + 2 * (n * job.seqlen + t0);
+    let lr = lam[2 * n];
+    let li = lam[2 * n + 1];
     let sAr = 0;
     let sAi = 0;
     let sBr = 0;
@@ -98,20 +102,18 @@ export function backwardStatesComplex(
       li = er * li - ei * lr;
       lr = nlr;
     }
+    lam[2 * n] = lr;
+    lam[2 * n + 1] = li;
     const p = 2 * (r * N + n);
-    job.partA[p] = sAr;
-    job.partA[p + 1] = sAi;
+    job.partA[p] += sAr;
+    job.partA[p + 1] += sAi;
     if (job.partB) {
-      job.partB[p] = sBr;
-      job.partB[p + 1] = sBi;
+      job.partB[p] += sBr;
+      job.partB[p + 1] += sBi;
     }
     if (job.partC) {
-      job.partC[p] = sCr;
-      job.partC[p + 1] = sCi;
-    }
-    if (job.dInitialState) {
-      job.dInitialState[p] = lr;
-      job.dInitialState[p + 1] = li;
+      job.partC[p] += sCr;
+      job.partC[p + 1] += sCi;
     }
   }
 }

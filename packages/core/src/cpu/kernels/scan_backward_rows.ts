@@ -1,10 +1,12 @@
 /**
- * The reverse pass of one row, state by state (shipped to workers like scan_rows.ts: self-contained,
- * helpers through `lib`).
+ * The reverse pass of one time chunk of a row, for every state (shipped to workers like
+ * scan_rows.ts: self-contained, helpers through `lib`).
  *
- * Memory stays O(seqlen) per thread: for state n the row's forward recurrence is recomputed into
- * `hs` (h_0..h_L) and `ea` (a_t = exp(dt_t·A)), then swept backwards. One state at a time means
- * the row never holds seqlen × dstate values, and each a_t costs one exp, as in the forward.
+ * Memory per thread is O(chunk + dstate·seqlen/chunk): the caller keeps the state at the start of
+ * each chunk (checkpoints, one forward pass; none needed when the row is one chunk) and the λ of
+ * every state across chunks; here, for a block of states, the chunk's forward recurrence is
+ * recomputed from its checkpoint into `hs` (h) and `ea` (a_t = exp(dt_t·A)), then swept backwards.
+ * So a row never holds seqlen × dstate values, and each a_t costs one exp, as in the forward.
  *
  * With λ_t = dL/dh_t (PyTorch's convention for complex: dL/dRe + i·dL/dIm) and dy_t = dL/dy_t:
  *   λ_L     = gradLastState
@@ -43,11 +45,15 @@ export interface BackwardJob extends ScanJob {
   readonly sliceChannels: number;
 }
 
-/** Per-thread rows of the backward, beside RowScratch. */
+/** Per-thread rows of the backward (chunk long), beside RowScratch. */
 export interface BackScratch {
-  /** h_0..h_L of the current state (pairs when complex). */
+  /** The states at the start of every chunk of the row: (chunks, dstate), pairs when complex. */
+  readonly ckpt: Float64Array;
+  /** λ of every state at the end of the chunk being swept (dstate, pairs when complex). */
+  readonly lam: Float64Array;
+  /** h at the chunk's steps 0..len for the states being swept (pairs when complex). */
   readonly hs: Float64Array;
-  /** a_1..a_L of the current state (pairs when complex). */
+  /** a at the chunk's steps 1..len for the states being swept (pairs when complex). */
   readonly ea: Float64Array;
   /** gradOut of the row, as read. */
   readonly g: Float64Array;
@@ -57,57 +63,71 @@ export interface BackScratch {
   readonly ddt: Float64Array;
 }
 
-export function makeBackScratch(seqlen: number): BackScratch {
+export function makeBackScratch(
+  chunk: number,
+  seqlen: number,
+  dstate: number,
+  isComplex: boolean,
+): BackScratch {
+  const w = isComplex ? 2 : 1;
   return {
+    ckpt: new Float64Array(w * dstate * Math.ceil(seqlen / chunk)),
+    lam: new Float64Array(w * dstate),
     // Four interleaved real states (backwardBlockReal) or one complex one.
-    hs: new Float64Array(4 * (seqlen + 1)),
-    ea: new Float64Array(4 * seqlen),
-    g: new Float64Array(seqlen),
-    dy: new Float64Array(seqlen),
-    du: new Float64Array(seqlen),
-    ddt: new Float64Array(seqlen),
+    hs: new Float64Array(4 * (chunk + 1)),
+    ea: new Float64Array(4 * chunk),
+    g: new Float64Array(chunk),
+    dy: new Float64Array(chunk),
+    du: new Float64Array(chunk),
+    ddt: new Float64Array(chunk),
   };
 }
 
 /**
- * Every state of row r (real A): adds to bs.du, bs.ddt and s.y; writes the row's partials and
- * dInitialState. `sliceOff`: start of this row's (batch, group, slice) block in sliceB/sliceC.
- * States go four at a time, as in the forward (scanRowY), then one by one; y is summed in the
- * forward's order, so it is the forward's y bit for bit.
+ * Every state of row r (real A) over chunk c = [c·chunk, c·chunk + len), which prepareRow loaded:
+ * adds to bs.du, bs.ddt, s.y and the row's partial sums, and moves bs.lam to the chunk's start.
+ * `sliceOff`: start of this row's (batch, group, slice) block in sliceB/sliceC. States go four at
+ * a time, as in the forward (scanRowY), then one by one; y is summed in the forward's order, so
+ * it is the forward's y bit for bit.
  */
 export function backwardStatesReal(
   job: BackwardJob,
   r: number,
+  c: number,
+  len: number,
   sliceOff: number,
   s: RowScratch,
   bs: BackScratch,
   lib: BackwardLib,
 ): void {
   let n = 0;
-  for (; n + 4 <= job.dstate; n += 4) lib.backwardBlockReal(job, r, n, sliceOff, s, bs, lib);
-  for (; n < job.dstate; n++) lib.backwardStateReal(job, r, n, sliceOff, s, bs, lib);
+  for (; n + 4 <= job.dstate; n += 4) lib.backwardBlockReal(job, r, n, c, len, sliceOff, s, bs, lib);
+  for (; n < job.dstate; n++) lib.backwardStateReal(job, r, n, c, len, sliceOff, s, bs, lib);
 }
 
-/** One real state n of row r: forward recompute into hs/ea, then the reverse sweep. */
+/** One real state n of row r over chunk c: recompute from the checkpoint into hs/ea, then sweep back. */
 export function backwardStateReal(
   job: BackwardJob,
   r: number,
   n: number,
+  c: number,
+  len: number,
   sliceOff: number,
   s: RowScratch,
   bs: BackScratch,
   lib: BackwardLib,
 ): void {
-  const L = job.seqlen;
+  const L = len;
   const N = job.dstate;
+  const t0 = c * job.chunk;
   const { dt, dtu, u, y } = s;
   const { hs, ea, dy, du, ddt } = bs;
-  lib.loadBC(job, 0, r, n, 1, s, lib);
-  lib.loadBC(job, 1, r, n, 1, s, lib);
+  lib.loadBC(job, 0, r, n, 1, t0, len, s, lib);
+  lib.loadBC(job, 1, r, n, 1, t0, len, s, lib);
   const { bArr, bOff, cArr, cOff } = s;
   const a = job.A[(r % job.dim) * N + n];
   // Forward recompute: the expressions of scanRowY, so h is bit-identical to the forward's.
-  let h = job.initialState ? job.initialState[r * N + n] : 0;
+  let h = bs.ckpt[c * N + n];
   hs[0] = h;
   for (let t = 0; t < L; t++) {
     const e = Math.exp(dt[t] * a);
@@ -118,8 +138,8 @@ export function backwardStateReal(
   }
   const vB = job.sliceB;
   const vC = job.sliceC;
-  const vOff = sliceOff + n * L;
-  let lam = job.gradLastState ? job.gradLastState[r * N + n] : 0;
+  const vOff = sliceOff + n * job.seqlen + t0;
+  let lam = bs.lam[n];
   let sumA = 0;
   let sumB = 0;
   let sumC = 0;
@@ -138,44 +158,56 @@ export function backwardStateReal(
     sumA += g * ah;
     lam *= ea[t];
   }
-  job.partA[r * N + n] = sumA;
-  if (job.partB) job.partB[r * N + n] = sumB;
-  if (job.partC) job.partC[r * N + n] = sumC;
-  if (job.dInitialState) job.dInitialState[r * N + n] = lam;
+  bs.lam[n] = lam;
+  job.partA[r * N + n] += sumA;
+  if (job.partB) job.partB[r * N + n] += sumB;
+  if (job.partC) job.partC[r * N + n] += sumC;
 }
 
 /**
- * Real states n..n+3 of row r together: backwardStateReal's formulas, four recurrences per pass
- * so that their exps overlap and they share the loads and stores of dt, u, dy, du, ddt and y.
- * hs and ea hold the four interleaved: hs[4t + k] = h_t of state n+k.
+ * Real states n..n+3 of row r over chunk c together: backwardStateReal's formulas, four
+ * recurrences per pass so that their exps overlap and they share the loads and stores of dt, u,
+ * dy, du, ddt and y. hs and ea hold the four interleaved: hs[4t + k] = h_t of state n+k.
  */
 export function backwardBlockReal(
   job: BackwardJob,
   r: number,
   n: number,
+  c: number,
+  len: number,
   sliceOff: number,
   s: RowScratch,
   bs: BackScratch,
   lib: BackwardLib,
 ): void {
-  const L = job.seqlen;
+  const L = len;
   const N = job.dstate;
+  const t0 = c * job.chunk;
   const { dt, dtu, u, y } = s;
-  const { hs, ea, dy, du, ddt } = bs;
-  lib.loadBC(job, 0, r, n, 4, s, lib);
-  lib.loadBC(job, 1, r, n, 4, s, lib);
+  const { hs, ea, dy, du, ddt, ckpt, lam } = bs;
+  lib.loadBC(job, 0, r, n, 4, t0, len, s, lib);
+  lib.loadBC(job, 1, r, n, 4, t0, len, s, lib);
   const { bArr, bOff, cArr, cOff } = s;
+  // Row k of the block's B (C) at b_k (c_k); of its variable dB (dC) partial at v_k.
+  const b1 = bOff + s.bStride;
+  const b2 = bOff + 2 * s.bStride;
+  const b3 = bOff + 3 * s.bStride;
+  const c1 = cOff + s.cStride;
+  const c2 = cOff + 2 * s.cStride;
+  const c3 = cOff + 3 * s.cStride;
+  const v0 = sliceOff + n * job.seqlen + t0;
+  const v1 = v0 + job.seqlen;
+  const v2 = v0 + 2 * job.seqlen;
+  const v3 = v0 + 3 * job.seqlen;
   const ai = (r % job.dim) * N + n;
   const a0 = job.A[ai];
   const a1 = job.A[ai + 1];
   const a2 = job.A[ai + 2];
   const a3 = job.A[ai + 3];
-  const i = r * N + n;
-  const init = job.initialState;
-  let h0 = init ? init[i] : 0;
-  let h1 = init ? init[i + 1] : 0;
-  let h2 = init ? init[i + 2] : 0;
-  let h3 = init ? init[i + 3] : 0;
+  let h0 = ckpt[c * N + n];
+  let h1 = ckpt[c * N + n + 1];
+  let h2 = ckpt[c * N + n + 2];
+  let h3 = ckpt[c * N + n + 3];
   hs[0] = h0;
   hs[1] = h1;
   hs[2] = h2;
@@ -188,9 +220,9 @@ export function backwardBlockReal(
     const e2 = Math.exp(dtt * a2);
     const e3 = Math.exp(dtt * a3);
     h0 = e0 * h0 + x * bArr[bOff + t];
-    h1 = e1 * h1 + x * bArr[bOff + L + t];
-    h2 = e2 * h2 + x * bArr[bOff + 2 * L + t];
-    h3 = e3 * h3 + x * bArr[bOff + 3 * L + t];
+    h1 = e1 * h1 + x * bArr[b1 + t];
+    h2 = e2 * h2 + x * bArr[b2 + t];
+    h3 = e3 * h3 + x * bArr[b3 + t];
     const k = 4 * t;
     ea[k] = e0;
     ea[k + 1] = e1;
@@ -200,20 +232,14 @@ export function backwardBlockReal(
     hs[k + 5] = h1;
     hs[k + 6] = h2;
     hs[k + 7] = h3;
-    y[t] +=
-      cArr[cOff + t] * h0 +
-      cArr[cOff + L + t] * h1 +
-      cArr[cOff + 2 * L + t] * h2 +
-      cArr[cOff + 3 * L + t] * h3;
+    y[t] += cArr[cOff + t] * h0 + cArr[c1 + t] * h1 + cArr[c2 + t] * h2 + cArr[c3 + t] * h3;
   }
   const vB = job.sliceB;
   const vC = job.sliceC;
-  const vOff = sliceOff + n * L;
-  const gl = job.gradLastState;
-  let l0 = gl ? gl[i] : 0;
-  let l1 = gl ? gl[i + 1] : 0;
-  let l2 = gl ? gl[i + 2] : 0;
-  let l3 = gl ? gl[i + 3] : 0;
+  let l0 = lam[n];
+  let l1 = lam[n + 1];
+  let l2 = lam[n + 2];
+  let l3 = lam[n + 3];
   // biome-ignore format: the four states of the block side by side
   let sA0 = 0, sA1 = 0, sA2 = 0, sA3 = 0;
   // biome-ignore format: the four states of the block side by side
@@ -225,19 +251,19 @@ export function backwardBlockReal(
     const dtt = dt[t];
     const ut = u[t];
     const k = 4 * t;
-    const b0 = bArr[bOff + t];
-    const b1 = bArr[bOff + L + t];
-    const b2 = bArr[bOff + 2 * L + t];
-    const b3 = bArr[bOff + 3 * L + t];
+    const bt0 = bArr[bOff + t];
+    const bt1 = bArr[b1 + t];
+    const bt2 = bArr[b2 + t];
+    const bt3 = bArr[b3 + t];
     l0 += dyt * cArr[cOff + t];
-    l1 += dyt * cArr[cOff + L + t];
-    l2 += dyt * cArr[cOff + 2 * L + t];
-    l3 += dyt * cArr[cOff + 3 * L + t];
+    l1 += dyt * cArr[c1 + t];
+    l2 += dyt * cArr[c2 + t];
+    l3 += dyt * cArr[c3 + t];
     if (vC) {
-      vC[vOff + t] += dyt * hs[k + 4];
-      vC[vOff + L + t] += dyt * hs[k + 5];
-      vC[vOff + 2 * L + t] += dyt * hs[k + 6];
-      vC[vOff + 3 * L + t] += dyt * hs[k + 7];
+      vC[v0 + t] += dyt * hs[k + 4];
+      vC[v1 + t] += dyt * hs[k + 5];
+      vC[v2 + t] += dyt * hs[k + 6];
+      vC[v3 + t] += dyt * hs[k + 7];
     } else {
       sC0 += dyt * hs[k + 4];
       sC1 += dyt * hs[k + 5];
@@ -249,10 +275,10 @@ export function backwardBlockReal(
     const g2 = l2 * dtt;
     const g3 = l3 * dtt;
     if (vB) {
-      vB[vOff + t] += g0 * ut;
-      vB[vOff + L + t] += g1 * ut;
-      vB[vOff + 2 * L + t] += g2 * ut;
-      vB[vOff + 3 * L + t] += g3 * ut;
+      vB[v0 + t] += g0 * ut;
+      vB[v1 + t] += g1 * ut;
+      vB[v2 + t] += g2 * ut;
+      vB[v3 + t] += g3 * ut;
     } else {
       sB0 += g0 * ut;
       sB1 += g1 * ut;
@@ -263,12 +289,12 @@ export function backwardBlockReal(
     const ah1 = ea[k + 1] * hs[k + 1];
     const ah2 = ea[k + 2] * hs[k + 2];
     const ah3 = ea[k + 3] * hs[k + 3];
-    du[t] += g0 * b0 + g1 * b1 + g2 * b2 + g3 * b3;
+    du[t] += g0 * bt0 + g1 * bt1 + g2 * bt2 + g3 * bt3;
     ddt[t] +=
-      l0 * (a0 * ah0 + b0 * ut) +
-      l1 * (a1 * ah1 + b1 * ut) +
-      l2 * (a2 * ah2 + b2 * ut) +
-      l3 * (a3 * ah3 + b3 * ut);
+      l0 * (a0 * ah0 + bt0 * ut) +
+      l1 * (a1 * ah1 + bt1 * ut) +
+      l2 * (a2 * ah2 + bt2 * ut) +
+      l3 * (a3 * ah3 + bt3 * ut);
     sA0 += g0 * ah0;
     sA1 += g1 * ah1;
     sA2 += g2 * ah2;
@@ -278,18 +304,22 @@ export function backwardBlockReal(
     l2 *= ea[k + 2];
     l3 *= ea[k + 3];
   }
+  lam[n] = l0;
+  lam[n + 1] = l1;
+  lam[n + 2] = l2;
+  lam[n + 3] = l3;
+  const i = r * N + n;
   const sums = [
     [job.partA, sA0, sA1, sA2, sA3],
     [job.partB, sB0, sB1, sB2, sB3],
     [job.partC, sC0, sC1, sC2, sC3],
-    [job.dInitialState, l0, l1, l2, l3],
   ] as const;
-  for (const [out, v0, v1, v2, v3] of sums) {
+  for (const [out, s0, s1, s2, s3] of sums) {
     if (!out) continue;
-    out[i] = v0;
-    out[i + 1] = v1;
-    out[i + 2] = v2;
-    out[i + 3] = v3;
+    out[i] += s0;
+    out[i + 1] += s1;
+    out[i + 2] += s2;
+    out[i + 3] += s3;
   }
 }
 

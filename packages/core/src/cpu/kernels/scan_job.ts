@@ -10,6 +10,21 @@ import type { RealArray, ScanJob } from './scan_rows';
 
 let tables: HalfTables | null = null;
 
+/**
+ * Time steps per chunk of a row (scan_rows.ts): rows up to this long are one chunk; longer ones
+ * keep the per-thread scratch at O(chunk + dstate) instead of O(seqlen). 2048 float64 steps keep
+ * a chunk's ~30 working rows (≈ 0.5 MB) in L2, and are long enough that the per-chunk overhead
+ * (and, in the backward, the extra checkpoint pass of long rows) is amortised.
+ */
+let chunkSteps = 2048;
+
+/** Sets the chunk length (tests use tiny chunks to cross many chunk boundaries); returns the old one. */
+export function setScanChunkSteps(steps: number): number {
+  const previous = chunkSteps;
+  chunkSteps = Math.max(1, Math.floor(steps));
+  return previous;
+}
+
 /** Decoded value of every float16 and bfloat16 pattern, in SharedArrayBuffers the workers share. */
 export function halfTables(): HalfTables {
   if (!tables) {
@@ -66,5 +81,6 @@ export function scanJob(args: SelectiveScanInputs & SelectiveScanAttrs): ScanJob
     deltaBias: optionalRealView(args.deltaBias),
     initialState: optionalRealView(args.initialState),
     tables: halfTables(),
+    chunk: Math.min(chunkSteps, args.seqlen),
   };
 }
