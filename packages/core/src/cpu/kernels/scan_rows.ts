@@ -76,13 +76,10 @@ export interface RowScratch {
   readonly u32: Uint32Array;
 }
 
-/** States scanned together by scanRowY (and loadBC's largest count). */
-export const STATE_BLOCK = 4;
-
 export function makeRowScratch(chunk: number, dstate: number, isComplex: boolean): RowScratch {
   const w = isComplex ? 2 : 1;
   const f32 = new Float32Array(1);
-  const bRow = new Float64Array(4 * w * chunk); // STATE_BLOCK rows
+  const bRow = new Float64Array(4 * w * chunk); // a block of four states' rows
   const cRow = new Float64Array(4 * w * chunk);
   return {
     h: new Float64Array(w * dstate),
@@ -139,7 +136,7 @@ export function prepareRow(
  * [t0, t0 + len) of the B or C rows of states n .. n+count-1 for row r, row k starting at
  * off + k·stride (in array elements, two per complex value): the tensor itself when it can be
  * read as is (variable B/C rows of one group are consecutive, seqlen apart), else a decoded
- * (16-bit) or broadcast (constant B/C) copy in s.bRow/s.cRow, len apart. count ≤ STATE_BLOCK.
+ * (16-bit) or broadcast (constant B/C) copy in s.bRow/s.cRow, len apart. count ≤ 4.
  */
 export function loadBC(
   job: ScanJob,
@@ -207,7 +204,7 @@ export function loadBC(
  *   real:    h = exp(dt·A)·h + dt·u·B
  *   complex: h = exp(dt·Re A)·(cos(dt·Im A) + i·sin(dt·Im A))·h + dt·u·B   (complex product)
  *
- * Real states go four at a time (STATE_BLOCK): four independent recurrences per pass over t let
+ * Real states go four at a time: four independent recurrences per pass over t let
  * the CPU overlap their exps and share the loads and stores of dt, dtu and y (1.3× faster than
  * one at a time). y then adds each block's four terms left to right, then the remaining states one
  * by one; the decode step sums in the same order, so the two agree bit for bit.
