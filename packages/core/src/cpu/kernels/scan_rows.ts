@@ -4,9 +4,9 @@
  *
  * A row is processed in time chunks of `job.chunk` steps (all of it when seqlen ≤ chunk), and
  * inside a chunk state-major: for each state n (four at a time), one pass over t with h a scalar
- * (a complex pair) carried from chunk to chunk in s.h. Compared with time-major (all n per t)
- * that keeps the recurrence in registers and reads variable B/C contiguously ((batch, groups,
- * dstate, seqlen) layout); chunks bound the working memory per thread to O(chunk + dstate),
+ * (a complex pair) carried from chunk to chunk in s.h. Unlike time-major order (all n per t),
+ * this keeps the recurrence in registers and reads variable B/C contiguously ((batch, groups,
+ * dstate, seqlen) layout). Chunks bound the working memory per thread to O(chunk + dstate),
  * whatever seqlen: never a seqlen × dstate state tensor, nor even a seqlen-long row.
  *
  * Like scan_math.ts, every function is self-contained and shipped to the pool's workers as
