@@ -153,6 +153,19 @@ describe('priority order with stand-in backends', () => {
     expect(calls).toBe(1);
   });
 
+  it("a device index past the backend's devices is a RangeError naming the count", () => {
+    registerBackend('cuda', () => standIn('cuda'), BACKEND_PRIORITY.cuda);
+    resetBackendsForTesting();
+    expect(tensor([1], [1], { device: 'cuda:0' }).deviceName).toBe('cuda:0');
+    expect(() => tensor([1], [1], { device: 'cuda:1' })).toThrow(RangeError);
+    expect(() => tensor([1], [1], { device: 'cuda:1' })).toThrow(
+      "tensor: argument 'device' must be a device index below 1 (cuda has 1 device), got 'cuda:1'",
+    );
+    expect(() => tensor([1], [1], { device: 'cpu' }).to('cuda:1')).toThrow(
+      "Tensor.to: argument 'device' must be a device index below 1",
+    );
+  });
+
   it('registerBackend refuses an unknown backend name', () => {
     expect(() => registerBackend('tpu' as never, () => new CpuBackend(), 1)).toThrow(RangeError);
     expect(() => registerBackend('tpu' as never, () => new CpuBackend(), 1)).toThrow(
