@@ -18,8 +18,9 @@
  * every failure; SSCAN_SEED=<seed> replays a run (same cases, same data).
  *
  * Unwritten outputs. The op allocates its outputs itself. On the CPU backend fresh memory is
- * zero, and no expected value of these random problems is exactly zero, so an element a
- * kernel forgets fails the comparison. On a GPU the caching allocator hands back freed blocks
+ * zero, and no expected value of these random problems is exactly zero — with one exception:
+ * dA at seqlen 1 without an initial state is exactly 0 (h_0 = 0), so there an unwritten dA
+ * would go unnoticed on the CPU (the GPU's poisoning below still catches it). On a GPU the caching allocator hands back freed blocks
  * with whatever they held — possibly the right answer from an earlier identical call. So
  * before each call the suite fills and frees NaN blocks of exactly the sizes the op is about
  * to allocate (`poisonAllocatorCache`): the op gets those blocks back, an unwritten element
