@@ -3,7 +3,9 @@
  * them. Shared by check and bench, so both exercise the same operator call.
  */
 import {
+  bytesPerElement,
   type DType,
+  empty,
   isComplex,
   type SelectiveScanGradients,
   selectiveScan,
@@ -178,6 +180,22 @@ export function copyInputs(x: ScanInputs, device: string): ScanInputs {
   return mapInputs(x, (t) =>
     t.deviceName === device ? tensor(t.toArraySync(), t.shape, { dtype: t.dtype, device }) : t.to(device),
   );
+}
+
+/**
+ * The same values in fresh memory on the same device, by device-to-device copies: how bench
+ * makes its extra input sets without paying for random numbers and host uploads each time
+ * (caches key on addresses, not values, so copies defeat them as well as new values would).
+ */
+export function cloneInputs(x: ScanInputs): ScanInputs {
+  return mapInputs(x, (t) => {
+    const out = empty(t.shape, { dtype: t.dtype, device: t.deviceName });
+    const src = t.ref('cloneInputs');
+    const dst = out.ref('cloneInputs');
+    const size = bytesPerElement(t.dtype);
+    t.backend.copy(dst.storage, dst.offset * size, src.storage, src.offset * size, t.byteLength);
+    return out;
+  });
 }
 
 /** The same values widened exactly to float64 on the CPU: the reference for the CPU backend. */

@@ -23,6 +23,7 @@ import { badFlag, EXIT_FAILURE, EXIT_OK } from '../errors';
 import type { Io } from '../io';
 import { Progress } from '../progress';
 import {
+  cloneInputs,
   describeFeatures,
   disposeGradients,
   disposeInputs,
@@ -101,10 +102,11 @@ async function benchCase(
   const setBytes = inputBytes(first) + first.gradOut.byteLength;
   const count = Math.min(MAX_SETS, Math.max(MIN_SETS, Math.ceil(ROTATION_BYTES / setBytes)));
   const sets = [first];
+  // One random set, then copies of it at other addresses: same work, no cache reuse.
   const preparing = new Progress(io, `${label} inputs`, count);
   try {
     for (let k = 1; k < count; k++) {
-      sets.push(randomInputs(c.shape, c.dtype, device.name, f, k));
+      sets.push(cloneInputs(first));
       preparing.tick();
     }
     preparing.finish();
