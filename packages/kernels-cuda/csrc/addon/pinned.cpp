@@ -50,14 +50,15 @@ void* PinnedPool::Acquire(size_t bytes, size_t* capacity, const char* op) {
     return p;
   }
   void* p = nullptr;
-  // Portable: usable by every device's stream, not only the current one's.
-  cudaError_t err = cudaHostAlloc(&p, cls, cudaHostAllocPortable);
+  // With unified addressing (every 64-bit process) pinned memory is portable: any device's
+  // stream may copy from it, so one pool serves all devices.
+  cudaError_t err = cudaMallocHost(&p, cls);
   if (err == cudaErrorMemoryAllocation) {
     (void)cudaGetLastError();
     EmptyCache();
-    err = cudaHostAlloc(&p, cls, cudaHostAllocPortable);
+    err = cudaMallocHost(&p, cls);
   }
-  SSCAN_CUDA_CHECK(op, "cudaHostAlloc(" + std::to_string(cls) + " bytes) for a staging buffer",
+  SSCAN_CUDA_CHECK(op, "cudaMallocHost(" + std::to_string(cls) + " bytes) for a staging buffer",
                    err);
   return p;
 }

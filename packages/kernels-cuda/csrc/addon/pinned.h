@@ -7,7 +7,7 @@
 //    there. From pageable memory the driver may first wait for the stream to drain (CUDA's
 //    "API synchronization behavior"), which would stall JS behind every queued kernel.
 // A buffer whose copy is still queued is kept "in flight" with an event, and reused only
-// once the event has completed. cudaHostAlloc is slow (it maps pages), so freed buffers are
+// once the event has completed. cudaMallocHost is slow (it maps pages), so freed buffers are
 // kept, up to kMaxCached.
 #pragma once
 
