@@ -42,7 +42,7 @@ if (!nvcc) {
 const cmakeJs = require.resolve('cmake-js/bin/cmake-js', { paths: [root] });
 const args = [
   cmakeJs,
-  'compile',
+  'build', // not 'compile': that retries a failed build as a full rebuild, doubling the wait for an error
   '--directory',
   root,
   '--config',
