@@ -6,7 +6,15 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(__HIPCC__)
+#if defined(SSCAN_EMU)
+// CPU emulation of the CUDA execution model (dev/emu/cuda_emu.h): the lab runs the real kernel
+// sources on a machine without a GPU to check their logic (not their speed, not races).
+#include "cuda_emu.h"
+#define SSCAN_WARP_SIZE 32
+#define sscanGetLastError cudaGetLastError
+#define sscanSuccess cudaSuccess
+#define sscanFuncSetMaxDynamicSmem(f, bytes) cudaSuccess
+#elif defined(__HIPCC__)
 #include <hip/hip_runtime.h>
 #include <hip/hip_fp16.h>
 // ROCm 6 ships hip_bf16.h (__hip_bfloat16); ROCm 5.x only hip_bfloat16.h. We never use the
@@ -31,7 +39,18 @@
   cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes)
 #endif
 
-#if defined(__CUDACC__) || defined(__HIPCC__)
+// Kernel launch and dynamic shared memory as macros: the same sources build with nvcc, hipcc
+// and the CPU emulator.
+#if defined(SSCAN_EMU)
+#define SSCAN_LAUNCH(kern, grid, block, smem, stream, ...) \
+  ::emu::launch(kern, dim3(grid), dim3(block), size_t(smem), __VA_ARGS__)
+#define SSCAN_DYNAMIC_SMEM(name) float* name = ::emu::dynamic_smem()
+#else
+#define SSCAN_LAUNCH(kern, grid, block, smem, stream, ...) kern<<<grid, block, smem, stream>>>(__VA_ARGS__)
+#define SSCAN_DYNAMIC_SMEM(name) extern __shared__ float name[]
+#endif
+
+#if defined(__CUDACC__) || defined(__HIPCC__) || defined(SSCAN_EMU)
 #define SSCAN_HD __host__ __device__ __forceinline__
 #define SSCAN_D __device__ __forceinline__
 #else
@@ -121,10 +140,10 @@ SSCAN_HD uint16_t float_to_f16(float f) {
 #endif
 }
 
-#if defined(__CUDACC__) || defined(__HIPCC__)
+#if defined(__CUDACC__) || defined(__HIPCC__) || defined(SSCAN_EMU)
 // Warp shuffles with the width as an argument; all lanes of the (physical) warp take part.
 SSCAN_D float shfl_xor(float v, int mask, int width = kWarpSize) {
-#if defined(__HIPCC__)
+#if defined(__HIPCC__) && !defined(SSCAN_EMU)
   return __shfl_xor(v, mask, width);
 #else
   return __shfl_xor_sync(0xffffffffu, v, mask, width);

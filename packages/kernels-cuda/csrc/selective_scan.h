@@ -15,7 +15,11 @@
 #include <cstddef>
 #include <cstdint>
 
-#if defined(__HIPCC__)
+#if defined(SSCAN_EMU)  // CPU emulation for the kernel lab (dev/emu/cuda_emu.h)
+#include "cuda_emu.h"
+typedef cudaStream_t sscanStream_t;
+typedef cudaError_t sscanError_t;
+#elif defined(__HIPCC__)
 #include <hip/hip_runtime.h>
 typedef hipStream_t sscanStream_t;
 typedef hipError_t sscanError_t;

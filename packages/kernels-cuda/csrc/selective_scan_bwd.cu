@@ -30,7 +30,7 @@ __global__ void __launch_bounds__(512) selective_scan_bwd_kernel1(KArgs a) {
   constexpr int V = NS * CW * TR;            // == kWarpSize values per lane per sub-tile
   static_assert(V == kWarpSize, "sub-tile must give one value per lane");
   constexpr int RS = kTile + 1;              // staged row stride
-  extern __shared__ float smem[];
+  SSCAN_DYNAMIC_SMEM(smem);
   const int lane = threadIdx.x % kWarpSize, k = threadIdx.x / kWarpSize, K = blockDim.x / kWarpSize;
   const int stride = bc_stride(a.npad, CW);
   float* s_u = smem;
@@ -338,7 +338,7 @@ sscanError_t launch_bwd_main(KArgs a, const Plan& pl, sscanStream_t stream) {
   a.chunk_base = 0;
   a.nchunk_launch = a.nchunk;
   const int64_t blocks = a.batch * a.groups * a.nchunk * a.ncb;
-  kern<<<dim3(unsigned(blocks)), dim3(pl.k * kWarpSize), smem, stream>>>(a);
+  SSCAN_LAUNCH(kern, dim3(unsigned(blocks)), dim3(pl.k * kWarpSize), smem, stream, a);
   return sscanGetLastError();
 }
 

@@ -15,7 +15,7 @@ namespace detail {
 template <int NS, bool CPLX, bool VARC>
 __global__ void __launch_bounds__(512) selective_scan_bwd_lambda_local_kernel(KArgs a) {
   constexpr int CW = CPLX ? 2 : 1;
-  extern __shared__ float smem[];
+  SSCAN_DYNAMIC_SMEM(smem);
   const int lane = threadIdx.x % kWarpSize, k = threadIdx.x / kWarpSize;
   const int stride = bc_stride(a.npad, CW);
   float* s_u = smem;
@@ -123,11 +123,11 @@ sscanError_t launch_lambda_t(KArgs a, const Plan& pl, sscanStream_t stream) {
   a.chunk_base = 1;
   a.nchunk_launch = a.nchunk - 1;
   const int64_t blocks = a.batch * a.groups * a.nchunk_launch * a.ncb;
-  kern<<<dim3(unsigned(blocks)), dim3(pl.k * kWarpSize), smem, stream>>>(a);
+  SSCAN_LAUNCH(kern, dim3(unsigned(blocks)), dim3(pl.k * kWarpSize), smem, stream, a);
   sscanError_t e = sscanGetLastError();
   if (e != sscanSuccess) return e;
   const int64_t total = a.batch * a.dim * pl.npad;
-  selective_scan_bwd_lambda_carry_kernel<CPLX><<<dim3(unsigned(ceil_div(total, 256))), 256, 0, stream>>>(a);
+  SSCAN_LAUNCH(selective_scan_bwd_lambda_carry_kernel<CPLX>, dim3(unsigned(ceil_div(total, 256))), 256, 0, stream, a);
   return sscanGetLastError();
 }
 
@@ -153,7 +153,7 @@ sscanError_t launch_reduce_partials(const float* part, int64_t P, int64_t n, voi
                                     sscanStream_t stream) {
   if (n <= 0) return sscanSuccess;
   const int64_t blocks = std::min<int64_t>(ceil_div(n, 256), 132 * 16);
-  reduce_partials_kernel<<<dim3(unsigned(blocks)), 256, 0, stream>>>(part, P, n, out, out_dtype);
+  SSCAN_LAUNCH(reduce_partials_kernel, dim3(unsigned(blocks)), 256, 0, stream, part, P, n, out, out_dtype);
   return sscanGetLastError();
 }
 

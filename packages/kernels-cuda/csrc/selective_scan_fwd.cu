@@ -23,7 +23,7 @@ namespace detail {
 template <int NS, bool CPLX, bool VARB, bool VARC, bool LOCAL>
 __global__ void __launch_bounds__(512) selective_scan_fwd_kernel1(KArgs a) {
   constexpr int CW = CPLX ? 2 : 1;
-  extern __shared__ float smem[];
+  SSCAN_DYNAMIC_SMEM(smem);
   const int lane = threadIdx.x % kWarpSize, k = threadIdx.x / kWarpSize, K = blockDim.x / kWarpSize;
   const int stride = bc_stride(a.npad, CW);
   float* s_u = smem;
@@ -206,7 +206,7 @@ sscanError_t launch_fwd_pass(const KArgs& a, const Plan& pl, sscanStream_t strea
     if (e != sscanSuccess) return e;
   }
   const int64_t blocks = a.batch * a.groups * a.nchunk_launch * a.ncb;
-  kern<<<dim3(unsigned(blocks)), dim3(pl.k * kWarpSize), smem, stream>>>(a);
+  SSCAN_LAUNCH(kern, dim3(unsigned(blocks)), dim3(pl.k * kWarpSize), smem, stream, a);
   return sscanGetLastError();
 }
 
@@ -218,7 +218,7 @@ sscanError_t run_fwd(KArgs a, const Plan& pl, sscanStream_t stream) {
     a.nchunk_launch = a.nchunk - 1;
     if ((e = launch_fwd_pass<NS, CPLX, VARB, VARC, true>(a, pl, stream)) != sscanSuccess) return e;
     const int64_t total = a.batch * a.dim * pl.npad;
-    selective_scan_fwd_carry_kernel<CPLX><<<dim3(unsigned(ceil_div(total, 256))), 256, 0, stream>>>(a);
+    SSCAN_LAUNCH(selective_scan_fwd_carry_kernel<CPLX>, dim3(unsigned(ceil_div(total, 256))), 256, 0, stream, a);
     if ((e = sscanGetLastError()) != sscanSuccess) return e;
   }
   a.chunk_base = 0;

@@ -58,8 +58,8 @@ sscanError_t selective_scan_step(const ScanStepParams& p, sscanStream_t stream) 
   if (warps == 0) return sscanSuccess;
   const int threads = 256;
   const int64_t blocks = detail::ceil_div(warps * kWarpSize, threads);
-  if (p.is_complex) detail::selective_scan_step_kernel1<true><<<dim3(unsigned(blocks)), threads, 0, stream>>>(p);
-  else detail::selective_scan_step_kernel1<false><<<dim3(unsigned(blocks)), threads, 0, stream>>>(p);
+  if (p.is_complex) SSCAN_LAUNCH(detail::selective_scan_step_kernel1<true>, dim3(unsigned(blocks)), threads, 0, stream, p);
+  else SSCAN_LAUNCH(detail::selective_scan_step_kernel1<false>, dim3(unsigned(blocks)), threads, 0, stream, p);
   return sscanGetLastError();
 }
 
