@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ag from '@sscan/autograd';
-import { type Tensor, tensor, tidy } from '@sscan/core';
+import { setCpuStorageCache, type Tensor, tensor, tidy } from '@sscan/core';
 import {
   AdamW,
   clipGradNorm,
@@ -118,7 +118,20 @@ function saveAll(
   saveSafetensors(join(dir, 'optimizer.safetensors'), opt.stateTensors(), { step: String(step) });
 }
 
+/** Released CPU buffers kept for reuse during training (see core's storage_cache.ts). */
+const CPU_CACHE_BYTES = 1 << 30;
+
 export function train(cfg: TrainConfig, hooks: TrainHooks = {}): TrainResult {
+  // every step frees and reallocates the same activations: reuse them instead of leaving them to GC
+  setCpuStorageCache(CPU_CACHE_BYTES);
+  try {
+    return trainLoop(cfg, hooks);
+  } finally {
+    setCpuStorageCache(0);
+  }
+}
+
+function trainLoop(cfg: TrainConfig, hooks: TrainHooks): TrainResult {
   const V = vocabSize(cfg.task);
   let model: MambaLM;
   let startStep = 0;

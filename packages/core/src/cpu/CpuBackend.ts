@@ -45,7 +45,8 @@ import { stridedCopyCpu } from './kernels/StridedCopy';
 import { sumCpu } from './kernels/Sum';
 import { unaryCpu } from './kernels/Unary';
 import { unaryGradCpu } from './kernels/UnaryGrad';
-import { CpuStorage } from './storage';
+import { CpuStorage, capacityFor } from './storage';
+import { cachedCpuBytes, clearCpuStorageCache, offerBuffer, takeCachedBuffer } from './storage_cache';
 
 export class CpuBackend implements Backend {
   readonly type = 'cpu' as const;
@@ -63,13 +64,14 @@ export class CpuBackend implements Backend {
   }
 
   allocate(_device: number, byteLength: number): Storage {
-    const s = new CpuStorage(byteLength);
+    const s = new CpuStorage(byteLength, takeCachedBuffer(capacityFor(byteLength)) ?? undefined);
     this.#liveBytes += byteLength;
     return s;
   }
 
   release(storage: Storage): void {
     this.#liveBytes -= storage.byteLength;
+    offerBuffer((storage as CpuStorage).buffer); // kept only when setCpuStorageCache() allows
   }
 
   write(dst: Storage, byteOffset: number, src: Uint8Array): void {
@@ -90,11 +92,13 @@ export class CpuBackend implements Backend {
   }
 
   memoryStats(): BackendMemoryStats[] {
-    // No caching allocator: released SharedArrayBuffers go to the garbage collector.
-    return [{ device: 0, liveBytes: this.#liveBytes, cachedBytes: 0 }];
+    // Released SharedArrayBuffers go to the garbage collector, unless setCpuStorageCache() keeps some.
+    return [{ device: 0, liveBytes: this.#liveBytes, cachedBytes: cachedCpuBytes() }];
   }
 
-  emptyCache(): void {}
+  emptyCache(): void {
+    clearCpuStorageCache();
+  }
 
   async synchronize(): Promise<void> {}
 

@@ -8,10 +8,18 @@ import type { BufferRef, Storage } from '../kernel_names';
 export class CpuStorage implements Storage {
   readonly device = 0;
   readonly buffer: SharedArrayBuffer;
-  constructor(readonly byteLength: number) {
-    // Rounded up to 8 bytes so every typed-array view of it is aligned and non-empty.
-    this.buffer = new SharedArrayBuffer(Math.max(8, Math.ceil(byteLength / 8) * 8));
+  constructor(
+    readonly byteLength: number,
+    /** A buffer to reuse (from storage_cache.ts), of exactly `capacityFor(byteLength)` bytes. */
+    reuse?: SharedArrayBuffer,
+  ) {
+    this.buffer = reuse ?? new SharedArrayBuffer(capacityFor(byteLength));
   }
+}
+
+/** Rounded up to 8 bytes so every typed-array view of a buffer is aligned and non-empty. */
+export function capacityFor(byteLength: number): number {
+  return Math.max(8, Math.ceil(byteLength / 8) * 8);
 }
 
 /**
