@@ -202,7 +202,12 @@ export const bench = defineCommand({
     'shapes in float32 and bfloat16. Reports the median time, state updates/s\n' +
     '(batch·dim·seqlen·dstate / time) and GB/s (bytes read + written / time).',
   flags: {
-    shape: { type: 'string', multiple: true, value: 'b,d,l,n', description: 'batch,dim,seqlen,dstate.' },
+    shape: {
+      type: 'string',
+      multiple: true,
+      value: 'b,d,l,n',
+      description: 'batch,dim,seqlen,dstate (default: the table above)',
+    },
     dtype: {
       type: 'string',
       value: 'list',
