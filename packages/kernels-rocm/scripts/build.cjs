@@ -35,7 +35,7 @@ const hipcc = findHipcc();
 if (!hipcc) {
   const msg =
     '@sscan/kernels-rocm: hipcc (the ROCm HIP compiler) was not found, so the ROCm addon is not built.\n' +
-    "  Debian 12 / Ubuntu: `apt-get install hipcc librocprim-dev` (ROCm 5.2); or AMD's ROCm in /opt/rocm\n" +
+    "  Debian 12: `apt-get install hipcc librocprim-dev` (ROCm 5.2); or AMD's ROCm in /opt/rocm\n" +
     '  (set ROCM_PATH or HIPCC). Then run `pnpm --filter @sscan/kernels-rocm build`.\n' +
     '  @sscan/core falls back to CUDA or its CPU backend.';
   if (required) {

@@ -212,6 +212,20 @@ describe.skipIf(!built || existsSync('/dev/kfd'))('the real binary, on this GPU-
     expect(addon.buildInfo.cudaVersion).toBeGreaterThanOrEqual(50_000_000);
   });
 
+  it('refuses a GPU it has no code for before calling HIP, and otherwise asks HIP', () => {
+    // The driver files are fake (this machine has no AMD GPU); the binary and libamdhip64 are real.
+    const rdna2 = fakeMachine({ kfd: true, nodes: [CPU, RX6700] });
+    expect(rocm.probeWith({ sysRoot: rdna2.sysRoot, binary: rocm.binaryPath })).toMatchObject({
+      ok: false,
+      status: 'no-kernel-image',
+    });
+    // gfx90a is in the binary, so the addon's probe runs and HIP, finding no GPU, says so.
+    const mi210 = fakeMachine({ kfd: true, nodes: [CPU, MI210] });
+    const r = rocm.probeWith({ sysRoot: mi210.sysRoot, binary: rocm.binaryPath });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(['no-device', 'hip-error']).toContain(r.status);
+  });
+
   it("turns HIP's 'no device' into a JS error carrying the HIP error name", () => {
     const addon = requireHere(rocm.binaryPath) as RocmLoader.SscanRocmAddon;
     let error: (Error & { code?: string; cudaError?: string }) | undefined;
