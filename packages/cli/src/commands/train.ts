@@ -171,7 +171,7 @@ export const trainCommand = defineCommand({
           const eta = (cfg.steps - s.step) / rate;
           progress.tick(
             1,
-            `step ${s.step} loss ${s.loss.toFixed(4)} acc ${(100 * s.accuracy).toFixed(1)}% ${rate.toFixed(2)} steps/s ETA ${formatSeconds(eta)}${evalNote}`,
+            `step ${s.step} loss ${s.loss.toFixed(4)} acc ${(100 * s.accuracy).toFixed(1)}% ${rate.toFixed(2)} steps/s ETA ${formatSeconds(eta)} (to step ${cfg.steps}; --stop-at may end it sooner)${evalNote}`,
           );
         },
         onEval: (e) => {
