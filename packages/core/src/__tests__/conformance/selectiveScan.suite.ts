@@ -17,16 +17,18 @@
  * appears in some case. The seed is fresh every run and printed in the suite name and in
  * every failure; SSCAN_SEED=<seed> replays a run (same cases, same data).
  *
- * Unwritten outputs. The op allocates its outputs itself. On the CPU backend fresh memory is
- * zero, and no expected value of these random problems is exactly zero — with one exception:
- * dA at seqlen 1 without an initial state is exactly 0 (h_0 = 0), so there an unwritten dA
- * would go unnoticed on the CPU (the GPU's poisoning below still catches it). On a GPU the caching allocator hands back freed blocks
- * with whatever they held — possibly the right answer from an earlier identical call. So
- * before each call the suite fills and frees NaN blocks of exactly the sizes the op is about
- * to allocate (`poisonAllocatorCache`): the op gets those blocks back, an unwritten element
- * stays NaN, and NaN never passes a comparison. The test "poisoning reaches the op's outputs"
- * proves the allocator really hands the poisoned blocks back; if it ever stops doing so,
- * that test fails rather than the protection silently going away.
+ * Unwritten outputs. The op allocates its outputs itself, and a caching allocator (the CUDA
+ * one; the CPU backend's opt-in cache) hands back freed blocks with whatever they held —
+ * possibly the right answer from an earlier identical call, and zeros would hide a kernel
+ * that accumulates into its output instead of overwriting it. So before each call the suite
+ * fills and frees NaN blocks of exactly the sizes the op is about to allocate
+ * (`poisonAllocatorCache`): the op gets those blocks back, an element it does not write stays
+ * NaN, one it adds to becomes NaN, and NaN never passes a comparison. The test "poisoning
+ * reaches the op's outputs" proves the allocator really hands the poisoned blocks back; if it
+ * ever stops doing so, that test fails rather than the protection silently going away.
+ * selectiveScan.cpu.test.ts turns the CPU cache on for this. Without a cache (fresh, zeroed
+ * CPU memory) an unwritten element still fails, since no expected value of these random
+ * problems is exactly zero — except dA at seqlen 1 without an initial state (h_0 = 0).
  */
 import { describe, expect, it } from 'vitest';
 import type { DType } from '../../dtype';
@@ -89,6 +91,11 @@ export interface ConformanceOptions {
   sizes?: (seqlen: number) => { batch: number; dim: number };
   /** dtypes of u in the grid; default float32, float16, bfloat16 (and float64 on cpu). */
   dtypes?: readonly InputDType[];
+  /**
+   * The device's allocator hands freed blocks back (a GPU; the CPU with setCpuStorageCache):
+   * poison outputs before every call and prove it works. Default: true off the CPU.
+   */
+  allocatorReusesBlocks?: boolean;
 }
 
 const BOOL = [false, true] as const;
@@ -186,8 +193,9 @@ export function describeSelectiveScanConformance(device: string, options: Confor
       ? (['float32', 'float16', 'bfloat16', 'float64'] as const)
       : (['float32', 'float16', 'bfloat16'] as const));
   const ctx = (name: string) => `device ${device}, case '${name}', seed ${seed} (replay: SSCAN_SEED=${seed})`;
+  const reuses = options.allocatorReusesBlocks ?? !onCpu;
   const poison = (outputs: ReadonlyArray<{ shape: readonly number[]; dtype: DType }>) => {
-    if (!onCpu) poisonAllocatorCache(device, outputs);
+    if (reuses) poisonAllocatorCache(device, outputs);
   };
 
   /** Host copies on cpu (the reference's inputs) and the same values on the device. */
@@ -782,7 +790,7 @@ export function describeSelectiveScanConformance(device: string, options: Confor
         expect(after.bytes, ctx(name)).toBe(before.bytes);
       });
 
-      if (!onCpu) {
+      if (reuses) {
         it("poisoning reaches the op's outputs (the allocator hands the NaN blocks back)", () => {
           const p = randomProblem(rngFor(seed, 'poison'), spec({ seqlen: 333, complex: true }));
           tidy(() => {
