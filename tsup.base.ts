@@ -8,6 +8,8 @@ export function packageConfig(overrides: Options = {}) {
     dts: true,
     sourcemap: true,
     clean: true,
+    // The CJS build gets import.meta.url from tsup's shim: the loader's createRequire needs it.
+    shims: true,
     target: 'node20',
     platform: 'node',
     outDir: 'dist',
