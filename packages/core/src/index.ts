@@ -53,6 +53,7 @@ export {
   selectiveScanForward,
   type ValidatedScan,
   validateSelectiveScan,
+  validateSelectiveScanCall,
 } from './ops/selective_scan';
 export { type SelectiveScanStepOptions, selectiveScanStep } from './ops/selective_scan_step';
 export { exp, log, neg, sigmoid, silu, softplus, unaryBackward } from './ops/unary';

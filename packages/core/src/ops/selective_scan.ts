@@ -168,6 +168,24 @@ export function inputRefs(fn: string, t: SelectiveScanTensors): SelectiveScanInp
   };
 }
 
+/**
+ * Validate a whole selectiveScan call, options object included: shared by core's op and
+ * the differentiable one in @sscan/autograd, so both reject bad input identically.
+ */
+export function validateSelectiveScanCall(
+  fn: string,
+  u: unknown,
+  delta: unknown,
+  A: unknown,
+  B: unknown,
+  C: unknown,
+  options: unknown,
+): { v: ValidatedScan; returnLastState: boolean } {
+  const opts = checkOptionsObject(fn, 'options', options, SCAN_OPTIONS);
+  const returnLastState = checkBoolean(fn, 'options.returnLastState', opts.returnLastState, false);
+  return { v: validateSelectiveScan(fn, u, delta, A, B, C, opts), returnLastState };
+}
+
 export interface SelectiveScanForwardResult {
   out: Tensor;
   lastState: Tensor | null;
@@ -222,11 +240,8 @@ export function selectiveScan(
   C: Tensor,
   options?: SelectiveScanOptions,
 ): Tensor | { out: Tensor; lastState: Tensor } {
-  const fn = 'selectiveScan';
-  const opts = checkOptionsObject(fn, 'options', options, SCAN_OPTIONS);
-  const returnLastState = checkBoolean(fn, 'options.returnLastState', opts.returnLastState, false);
-  const v = validateSelectiveScan(fn, u, delta, A, B, C, opts);
-  const r = selectiveScanForward(fn, v, { lastState: returnLastState, saveForBackward: false });
+  const { v, returnLastState } = validateSelectiveScanCall('selectiveScan', u, delta, A, B, C, options);
+  const r = selectiveScanForward('selectiveScan', v, { lastState: returnLastState, saveForBackward: false });
   return returnLastState ? { out: r.out, lastState: r.lastState! } : r.out;
 }
 
