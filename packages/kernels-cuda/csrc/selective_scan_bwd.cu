@@ -23,12 +23,16 @@ namespace detail {
 
 constexpr float kLn2 = 0.6931471805599453f;
 
-template <int NS, bool CPLX, bool VARB, bool VARC>
-__global__ void __launch_bounds__(512) selective_scan_bwd_kernel1(KArgs a) {
+// MAXT: the block size bound. 128 for dstate <= 16 (4 warps) lets the compiler use up to 255
+// registers, which the recompute arrays need; larger dstate runs 512-thread blocks (<= 128).
+template <int NS, int MAXT, bool CPLX, bool VARB, bool VARC>
+__global__ void __launch_bounds__(MAXT) selective_scan_bwd_kernel1(KArgs a) {
   constexpr int CW = CPLX ? 2 : 1;
   constexpr int TR = kWarpSize / (NS * CW);  // sub-tile steps
   constexpr int V = NS * CW * TR;            // == kWarpSize values per lane per sub-tile
   static_assert(V == kWarpSize, "sub-tile must give one value per lane");
+  constexpr int NSUB = kTile / TR;                  // sub-tiles per tile
+  constexpr bool SUBCK = NS * CW * NSUB <= 32;      // their start states fit in registers
   constexpr int RS = kTile + 1;              // staged row stride
   SSCAN_DYNAMIC_SMEM(smem);
   const int lane = threadIdx.x % kWarpSize, k = threadIdx.x / kWarpSize, K = blockDim.x / kWarpSize;
@@ -118,15 +122,45 @@ __global__ void __launch_bounds__(512) selective_scan_bwd_kernel1(KArgs a) {
       if (VARB) stage_bc<CPLX>(a, a.B, p, t0, te, s_B);
       if (VARC) stage_bc<CPLX>(a, a.C, p, t0, te, s_C);
       __syncthreads();
-      for (int r0 = ((tlen - 1) / TR) * TR; r0 >= 0; r0 -= TR) {
-        // (2) recompute h over [r0, r0+TR) from the tile start
+      // Sub-tile start states: kept in registers when they fit (one pass over the tile), else
+      // each sub-tile re-advances from the tile start (NS=16 / complex: rare shapes).
+      float scr[SUBCK ? NSUB : 1][NS], sci[SUBCK ? NSUB : 1][NS];
+      if constexpr (SUBCK) {
         float hr[NS], hi[NS];
 #pragma unroll
         for (int j = 0; j < NS; ++j) {
           hr[j] = hqr[q][j];
           hi[j] = hqi[q][j];
         }
-        advance<NS, CPLX, VARB>(hr, hi, sp, u_row, dt_row, s_B, stride, n0, 0, r0);
+#pragma unroll
+        for (int r = 0; r < NSUB; ++r) {
+#pragma unroll
+          for (int j = 0; j < NS; ++j) {
+            scr[r][j] = hr[j];
+            sci[r][j] = hi[j];
+          }
+          if (r + 1 < NSUB) advance<NS, CPLX, VARB>(hr, hi, sp, u_row, dt_row, s_B, stride, n0, r * TR, r * TR + TR);
+        }
+      }
+      auto sub_tile = [&](const int r) {
+        const int r0 = r * TR;
+        if (r0 >= tlen) return;
+        // (2) recompute h over [r0, r0+TR)
+        float hr[NS], hi[NS];
+        if constexpr (SUBCK) {
+#pragma unroll
+          for (int j = 0; j < NS; ++j) {
+            hr[j] = scr[SUBCK ? r : 0][j];
+            hi[j] = sci[SUBCK ? r : 0][j];
+          }
+        } else {
+#pragma unroll
+          for (int j = 0; j < NS; ++j) {
+            hr[j] = hqr[q][j];
+            hi[j] = hqi[q][j];
+          }
+          advance<NS, CPLX, VARB>(hr, hi, sp, u_row, dt_row, s_B, stride, n0, 0, r0);
+        }
         float h0r[NS], h0i[NS], hcr[TR][NS], hci[TR][NS], ar_[TR][NS], ai_[TR][NS];
 #pragma unroll
         for (int j = 0; j < NS; ++j) {
@@ -257,6 +291,13 @@ __global__ void __launch_bounds__(512) selective_scan_bwd_kernel1(KArgs a) {
           s_ty[c * RS + r0 + i] = sy;
         }
         __syncthreads();
+      };
+      if constexpr (SUBCK) {
+#pragma unroll
+        for (int r = NSUB - 1; r >= 0; --r) sub_tile(r);
+      } else {
+#pragma unroll 1
+        for (int r = NSUB - 1; r >= 0; --r) sub_tile(r);
       }
       // Epilogue over the tile, row-wise (coalesced): du, ddelta, dz; dD and dbias sums.
       for (int e = threadIdx.x; e < kWarpSize * kTile; e += blockDim.x) {
@@ -327,9 +368,9 @@ size_t bwd_smem_bytes(const Plan& pl) {
                           3 * pl.k * kWarpSize * (tr + 1) + 2 * kWarpSize);
 }
 
-template <int NS, bool CPLX, bool VARB, bool VARC>
+template <int NS, int MAXT, bool CPLX, bool VARB, bool VARC>
 sscanError_t launch_bwd_main(KArgs a, const Plan& pl, sscanStream_t stream) {
-  auto kern = selective_scan_bwd_kernel1<NS, CPLX, VARB, VARC>;
+  auto kern = selective_scan_bwd_kernel1<NS, MAXT, CPLX, VARB, VARC>;
   const size_t smem = bwd_smem_bytes(pl);
   if (smem > 48 * 1024) {
     sscanError_t e = sscanFuncSetMaxDynamicSmem(kern, int(smem));
@@ -342,109 +383,29 @@ sscanError_t launch_bwd_main(KArgs a, const Plan& pl, sscanStream_t stream) {
   return sscanGetLastError();
 }
 
-template <int NS, bool CPLX>
+template <int NS, int MAXT, bool CPLX>
 sscanError_t dispatch_bwd_bc(const KArgs& a, const Plan& pl, bool vb, bool vc, sscanStream_t s) {
-  if (vb && vc) return launch_bwd_main<NS, CPLX, true, true>(a, pl, s);
-  if (vb) return launch_bwd_main<NS, CPLX, true, false>(a, pl, s);
-  if (vc) return launch_bwd_main<NS, CPLX, false, true>(a, pl, s);
-  return launch_bwd_main<NS, CPLX, false, false>(a, pl, s);
+  if (vb && vc) return launch_bwd_main<NS, MAXT, CPLX, true, true>(a, pl, s);
+  if (vb) return launch_bwd_main<NS, MAXT, CPLX, true, false>(a, pl, s);
+  if (vc) return launch_bwd_main<NS, MAXT, CPLX, false, true>(a, pl, s);
+  return launch_bwd_main<NS, MAXT, CPLX, false, false>(a, pl, s);
 }
 
-// Workspace layout, in floats, each piece 256-byte aligned.
-struct BwdLayout {
-  size_t ck, sdt, lam, bsdt, pB, pC, pA, pBc, pCc, pD, pbias, total;
-};
-BwdLayout bwd_layout(const ScanBwdParams& bp, const Plan& pl) {
-  const ScanShape& s = bp.fwd.shape;
-  const size_t bd = size_t(s.batch) * s.dim, slots = size_t(s.batch) * pl.nbchunk;
-  const size_t g = (bp.fwd.variable_B || bp.fwd.variable_C) ? size_t(s.groups) : 1;
-  const size_t var = size_t(pl.ncb) * s.batch * g * s.dstate * s.seqlen * pl.cw;
-  BwdLayout l{};
-  size_t off = 0;
-  auto take = [&](size_t floats) {
-    size_t o = off;
-    off += align256(floats * 4) / 4;
-    return o;
-  };
-  const bool need_ck = bp.saved == nullptr;
-  l.ck = take(need_ck ? ck_floats(s, pl) : 0);
-  l.sdt = take(need_ck ? bd * pl.nseg : 0);
-  l.lam = take(bd * pl.nbchunk * pl.npad * pl.cw);
-  l.bsdt = take(bd * pl.nbchunk);
-  l.pB = take(bp.fwd.variable_B ? var : 0);
-  l.pC = take(bp.fwd.variable_C ? var : 0);
-  l.pA = take(slots * s.dim * s.dstate * pl.cw);
-  l.pBc = take(bp.fwd.variable_B ? 0 : slots * s.dim * s.dstate * pl.cw);
-  l.pCc = take(bp.fwd.variable_C ? 0 : slots * s.dim * s.dstate * pl.cw);
-  l.pD = take(slots * s.dim);
-  l.pbias = take(slots * s.dim);
-  l.total = off;
-  return l;
+sscanError_t launch_bwd_main_kernel(const KArgs& a, const Plan& pl, bool cplx, bool vb, bool vc,
+                                    sscanStream_t stream) {
+  sscanError_t e;
+  if (pl.ns == 4 && pl.k * kWarpSize <= 128) {
+    e = cplx ? dispatch_bwd_bc<4, 128, true>(a, pl, vb, vc, stream)
+                     : dispatch_bwd_bc<4, 128, false>(a, pl, vb, vc, stream);
+  } else if (pl.ns == 4) {
+    e = cplx ? dispatch_bwd_bc<4, 512, true>(a, pl, vb, vc, stream)
+                     : dispatch_bwd_bc<4, 512, false>(a, pl, vb, vc, stream);
+  } else {
+    e = cplx ? dispatch_bwd_bc<16, 512, true>(a, pl, vb, vc, stream)
+                     : dispatch_bwd_bc<16, 512, false>(a, pl, vb, vc, stream);
+  }
+  return e;
 }
 
 }  // namespace detail
-
-size_t selective_scan_bwd_workspace_bytes(const ScanBwdParams& p) {
-  const detail::Plan pl = detail::make_plan(p.fwd.shape, p.fwd.is_complex, true);
-  return detail::bwd_layout(p, pl).total * 4;
-}
-
-sscanError_t selective_scan_bwd(const ScanBwdParams& bp, void* workspace, sscanStream_t stream) {
-  using namespace detail;
-  const ScanFwdParams& f = bp.fwd;
-  const Plan pl = make_plan(f.shape, f.is_complex, true);
-  const BwdLayout l = bwd_layout(bp, pl);
-  float* ws = static_cast<float*>(workspace);
-  float* ck;
-  sscanError_t e;
-  if (bp.saved) {
-    ck = static_cast<float*>(const_cast<void*>(bp.saved));
-  } else {  // recompute the checkpoints (forward without outputs)
-    ck = ws + l.ck;
-    ScanFwdParams f2 = f;
-    f2.out = nullptr;         // backward never writes the forward's outputs
-    f2.last_state = nullptr;
-    if ((e = fwd_impl(f2, pl, ck, ws + l.sdt, false, stream)) != sscanSuccess) return e;
-  }
-  KArgs a = make_kargs(f, pl);
-  a.ck = ck;
-  a.nchunk = pl.nbchunk;
-  a.chunk_segs = pl.bchunk_segs;
-  a.dout = bp.grad_out;
-  a.grad_last = bp.grad_last_state;
-  a.du = bp.du;
-  a.ddelta = bp.ddelta;
-  a.dz = bp.dz;
-  a.d_init = bp.d_initial_state;
-  a.lam = ws + l.lam;
-  a.bsdt = ws + l.bsdt;
-  a.pB = f.variable_B ? ws + l.pB : nullptr;
-  a.pC = f.variable_C ? ws + l.pC : nullptr;
-  a.pA = ws + l.pA;
-  a.pBc = ws + l.pBc;
-  a.pCc = ws + l.pCc;
-  a.pD = ws + l.pD;
-  a.pbias = ws + l.pbias;
-  if (a.nchunk > 1 && (e = launch_bwd_lambda(a, pl, f.is_complex, f.variable_C, stream)) != sscanSuccess) return e;
-  const bool vb = f.variable_B, vc = f.variable_C;
-  if (pl.ns == 4) {
-    e = f.is_complex ? dispatch_bwd_bc<4, true>(a, pl, vb, vc, stream) : dispatch_bwd_bc<4, false>(a, pl, vb, vc, stream);
-  } else {
-    e = f.is_complex ? dispatch_bwd_bc<16, true>(a, pl, vb, vc, stream) : dispatch_bwd_bc<16, false>(a, pl, vb, vc, stream);
-  }
-  if (e != sscanSuccess) return e;
-  const ScanShape& s = f.shape;
-  const int64_t slots = s.batch * pl.nbchunk, dn = s.dim * s.dstate * pl.cw;
-  const int out_var = f.is_complex ? -1 : int(f.dtype);
-  const int64_t varn = s.batch * a.groups * s.dstate * s.seqlen * pl.cw;
-  if ((e = launch_reduce_partials(a.pA, slots, dn, bp.dA, -1, stream)) != sscanSuccess) return e;
-  if ((e = vb ? launch_reduce_partials(a.pB, pl.ncb, varn, bp.dB, out_var, stream)
-              : launch_reduce_partials(a.pBc, slots, dn, bp.dB, -1, stream)) != sscanSuccess) return e;
-  if ((e = vc ? launch_reduce_partials(a.pC, pl.ncb, varn, bp.dC, out_var, stream)
-              : launch_reduce_partials(a.pCc, slots, dn, bp.dC, -1, stream)) != sscanSuccess) return e;
-  if (bp.dD && (e = launch_reduce_partials(a.pD, slots, s.dim, bp.dD, -1, stream)) != sscanSuccess) return e;
-  if (bp.d_delta_bias && (e = launch_reduce_partials(a.pbias, slots, s.dim, bp.d_delta_bias, -1, stream)) != sscanSuccess) return e;
-  return sscanSuccess;
-}
-
 }  // namespace sscan
