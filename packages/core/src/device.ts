@@ -15,14 +15,16 @@ export function deviceString(device: Device): string {
 }
 
 export function parseDevice(fn: string, arg: string, value: unknown): Device {
-  if (typeof value !== 'string') throw invalidType(fn, arg, "a device string ('cpu', 'cuda', 'cuda:1', 'rocm:0')", value);
+  if (typeof value !== 'string')
+    throw invalidType(fn, arg, "a device string ('cpu', 'cuda', 'cuda:1', 'rocm:0')", value);
   const match = /^(cpu|cuda|rocm)(?::(\d+))?$/.exec(value);
   if (!match) {
     throw invalidValue(fn, arg, "a device string ('cpu', 'cuda', 'cuda:1', 'rocm:0')", `'${value}'`);
   }
   const type = match[1] as DeviceType;
   const index = match[2] === undefined ? 0 : Number(match[2]);
-  if (type === 'cpu' && index !== 0) throw invalidValue(fn, arg, "'cpu' or 'cpu:0' (there is one CPU device)", `'${value}'`);
+  if (type === 'cpu' && index !== 0)
+    throw invalidValue(fn, arg, "'cpu' or 'cpu:0' (there is one CPU device)", `'${value}'`);
   return { type, index };
 }
 

@@ -6,7 +6,14 @@ export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'complex64'
 export type RealDType = 'float32' | 'float64' | 'float16' | 'bfloat16';
 export type ComplexDType = 'complex64' | 'complex128';
 
-export const DTYPES: readonly DType[] = ['float32', 'float64', 'float16', 'bfloat16', 'complex64', 'complex128'];
+export const DTYPES: readonly DType[] = [
+  'float32',
+  'float64',
+  'float16',
+  'bfloat16',
+  'complex64',
+  'complex128',
+];
 
 /** Bytes per element (a complex element is one (re, im) pair). */
 export function bytesPerElement(dtype: DType): number {
@@ -45,7 +52,12 @@ export type HostArray = Float32Array | Float64Array;
 /** Typed array over storage bytes, in the storage representation (Uint16Array for 16-bit floats). */
 export type StorageArray = Float32Array | Float64Array | Uint16Array;
 
-export function storageView(dtype: DType, buffer: ArrayBufferLike, byteOffset: number, numel: number): StorageArray {
+export function storageView(
+  dtype: DType,
+  buffer: ArrayBufferLike,
+  byteOffset: number,
+  numel: number,
+): StorageArray {
   switch (dtype) {
     case 'float32':
       return new Float32Array(buffer, byteOffset, numel);
@@ -98,7 +110,8 @@ export function toFloat16Bits(x: number): number {
     return sign | m; // m may reach 1024 = the smallest normal, which encodes correctly
   }
   let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e -= 1; // guard log2 rounding
+  if (2 ** e > a)
+    e -= 1; // guard log2 rounding
   else if (2 ** (e + 1) <= a) e += 1;
   let m = roundHalfEven((a / 2 ** e - 1) * 1024);
   if (m === 1024) {
@@ -127,7 +140,14 @@ function roundHalfEven(v: number): number {
 }
 
 /** Decode `count` stored elements starting at `from` into `dst` (as numbers). */
-export function decodeInto(dtype: RealDType, src: StorageArray, from: number, count: number, dst: Float64Array | Float32Array, to = 0): void {
+export function decodeInto(
+  dtype: RealDType,
+  src: StorageArray,
+  from: number,
+  count: number,
+  dst: Float64Array | Float32Array,
+  to = 0,
+): void {
   if (dtype === 'float16') {
     for (let i = 0; i < count; i++) dst[to + i] = fromFloat16Bits(src[from + i]);
   } else if (dtype === 'bfloat16') {
@@ -138,7 +158,14 @@ export function decodeInto(dtype: RealDType, src: StorageArray, from: number, co
 }
 
 /** Encode `count` numbers from `src` into stored elements (rounding for 16-bit types). */
-export function encodeInto(dtype: RealDType, src: ArrayLike<number>, from: number, count: number, dst: StorageArray, to = 0): void {
+export function encodeInto(
+  dtype: RealDType,
+  src: ArrayLike<number>,
+  from: number,
+  count: number,
+  dst: StorageArray,
+  to = 0,
+): void {
   if (dtype === 'float16') {
     for (let i = 0; i < count; i++) dst[to + i] = toFloat16Bits(src[from + i]);
   } else if (dtype === 'bfloat16') {

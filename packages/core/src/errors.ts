@@ -8,7 +8,8 @@ export function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (Array.isArray(value)) return `array [${value.slice(0, 8).join(', ')}${value.length > 8 ? ', …' : ''}]`;
   if (typeof value === 'string') return `string '${value}'`;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return `${typeof value} ${String(value)}`;
   if (typeof value === 'function') return 'function';
   const ctor = (value as object).constructor?.name;
   const described = (value as { describe?: () => string }).describe;

@@ -103,7 +103,8 @@ function collectReturned(value: unknown, into: Set<unknown>): void {
   if (into.has(value)) return;
   into.add(value);
   if (Array.isArray(value)) for (const v of value) collectReturned(v, into);
-  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collectReturned(v, into);
+  else if (Object.getPrototypeOf(value) === Object.prototype)
+    for (const v of Object.values(value)) collectReturned(v, into);
 }
 
 /**
@@ -112,7 +113,8 @@ function collectReturned(value: unknown, into: Set<unknown>): void {
  * functions: the scope would close before their work is done.
  */
 export function tidy<T>(fn: () => T): T {
-  if (typeof fn !== 'function') throw new TypeError(`tidy: argument 'fn' must be a function, got ${typeof fn}`);
+  if (typeof fn !== 'function')
+    throw new TypeError(`tidy: argument 'fn' must be a function, got ${typeof fn}`);
   const scope: Disposable[] = [];
   scopes.push(scope);
   let result: T;
@@ -125,7 +127,7 @@ export function tidy<T>(fn: () => T): T {
     scopes.pop();
   }
   if (result instanceof Promise) {
-    throw new TypeError('tidy: argument \'fn\' must be synchronous; it returned a Promise');
+    throw new TypeError("tidy: argument 'fn' must be synchronous; it returned a Promise");
   }
   const returned = new Set<unknown>();
   collectReturned(result, returned);

@@ -42,7 +42,12 @@ export function registerBackend(name: DeviceType, factory: BackendFactory, prior
 export function getBackendByName(name: DeviceType, fn = 'getBackend'): Backend {
   const entry = entries.get(name);
   if (!entry) {
-    throw invalidValue(fn, 'backend', `a registered backend (${[...entries.keys()].join(', ')})`, `'${name}'`);
+    throw invalidValue(
+      fn,
+      'backend',
+      `a registered backend (${[...entries.keys()].join(', ')})`,
+      `'${name}'`,
+    );
   }
   if (entry.instance) return entry.instance;
   if (entry.failure) throw new Error(`${fn}: backend '${name}' is not usable: ${entry.failure}`);
@@ -63,7 +68,12 @@ function chooseDefault(): DeviceType {
   const forced = process.env.SSCAN_BACKEND;
   if (forced !== undefined && forced !== '') {
     if (!entries.has(forced as DeviceType)) {
-      throw invalidValue('SSCAN_BACKEND', 'SSCAN_BACKEND', `one of ${[...entries.keys()].join(', ')}`, `'${forced}'`);
+      throw invalidValue(
+        'SSCAN_BACKEND',
+        'SSCAN_BACKEND',
+        `one of ${[...entries.keys()].join(', ')}`,
+        `'${forced}'`,
+      );
     }
     getBackendByName(forced as DeviceType, 'SSCAN_BACKEND');
     return forced as DeviceType;
@@ -118,7 +128,9 @@ export function backendInfo(): BackendStatus[] {
       }
     }
     const status = e.name === current ? 'active' : e.instance ? 'available' : 'unavailable';
-    return e.failure ? { name: e.name, priority: e.priority, status, reason: e.failure } : { name: e.name, priority: e.priority, status };
+    return e.failure
+      ? { name: e.name, priority: e.priority, status, reason: e.failure }
+      : { name: e.name, priority: e.priority, status };
   });
 }
 

@@ -162,7 +162,11 @@ export class Tensor {
     if (target.type === this.device.type && target.index === this.device.index) return this;
     const backend = getBackendByName(target.type, 'Tensor.to');
     checkDeviceIndex('Tensor.to', 'device', backend, target);
-    const bytes = src.backend.readSync(src.storage, this.offset * bytesPerElement(this.dtype), this.byteLength);
+    const bytes = src.backend.readSync(
+      src.storage,
+      this.offset * bytesPerElement(this.dtype),
+      this.byteLength,
+    );
     const out = allocate(backend, target, this.shape, this.dtype);
     backend.write(out.data().storage, 0, bytes);
     out.requiresGrad = this.requiresGrad;
@@ -174,7 +178,12 @@ export class Tensor {
     if (!isDType(dtype)) throw invalidType('Tensor.astype', 'dtype', 'a dtype name', dtype);
     if (dtype === this.dtype) return this;
     if (isComplex(dtype) !== isComplex(this.dtype)) {
-      throw invalidValue('Tensor.astype', 'dtype', `a ${isComplex(this.dtype) ? 'complex' : 'real'} dtype (${this.dtype} → ${dtype} changes kind)`, `'${dtype}'`);
+      throw invalidValue(
+        'Tensor.astype',
+        'dtype',
+        `a ${isComplex(this.dtype) ? 'complex' : 'real'} dtype (${this.dtype} → ${dtype} changes kind)`,
+        `'${dtype}'`,
+      );
     }
     const values = this.toArraySync();
     return tensor(values, this.shape, { dtype, device: deviceString(this.device) });
@@ -184,7 +193,12 @@ export class Tensor {
   reshape(shape: readonly number[]): Tensor {
     checkShape('Tensor.reshape', 'shape', shape);
     if (numelOf(shape) !== this.numel) {
-      throw invalidValue('Tensor.reshape', 'shape', `${this.numel} elements like ${formatShape(this.shape)}`, `${formatShape(shape)} (${numelOf(shape)} elements)`);
+      throw invalidValue(
+        'Tensor.reshape',
+        'shape',
+        `${this.numel} elements like ${formatShape(this.shape)}`,
+        `${formatShape(shape)} (${numelOf(shape)} elements)`,
+      );
     }
     const d = this.data('Tensor.reshape');
     d.retain();
@@ -211,7 +225,12 @@ export function checkShape(fn: string, arg: string, shape: unknown): asserts sha
 function checkDeviceIndex(fn: string, arg: string, backend: Backend, device: Device): void {
   const count = backend.deviceCount();
   if (device.index >= count) {
-    throw invalidValue(fn, arg, `a device index below ${count} (${backend.type} has ${count} device${count === 1 ? '' : 's'})`, `'${deviceString(device)}'`);
+    throw invalidValue(
+      fn,
+      arg,
+      `a device index below ${count} (${backend.type} has ${count} device${count === 1 ? '' : 's'})`,
+      `'${deviceString(device)}'`,
+    );
   }
 }
 
@@ -250,18 +269,33 @@ export function empty(shape: readonly number[], options: TensorOptions = {}): Te
  * A tensor holding `data` (numbers, row-major; complex: interleaved (re, im), 2·numel values).
  * The data is copied and converted to `dtype` (default float32).
  */
-export function tensor(data: ArrayLike<number>, shape: readonly number[], options: TensorOptions = {}): Tensor {
+export function tensor(
+  data: ArrayLike<number>,
+  shape: readonly number[],
+  options: TensorOptions = {},
+): Tensor {
   const fn = 'tensor';
   if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number') {
     throw invalidType(fn, 'data', 'an array or typed array of numbers', data);
   }
   checkShape(fn, 'shape', shape);
   const dtype = options.dtype ?? 'float32';
-  if (!isDType(dtype)) throw invalidType(fn, 'options.dtype', `one of float32, float64, float16, bfloat16, complex64, complex128`, dtype);
+  if (!isDType(dtype))
+    throw invalidType(
+      fn,
+      'options.dtype',
+      `one of float32, float64, float16, bfloat16, complex64, complex128`,
+      dtype,
+    );
   const width = isComplex(dtype) ? 2 : 1;
   const expected = numelOf(shape) * width;
   if (data.length !== expected) {
-    throw invalidValue(fn, 'data', `${expected} values for shape ${formatShape(shape)}${width === 2 ? ' (complex: interleaved re, im)' : ''}`, `${data.length} values`);
+    throw invalidValue(
+      fn,
+      'data',
+      `${expected} values for shape ${formatShape(shape)}${width === 2 ? ' (complex: interleaved re, im)' : ''}`,
+      `${data.length} values`,
+    );
   }
   const { backend, device } = resolveDevice(fn, options.device);
   const bytes = new Uint8Array(numelOf(shape) * bytesPerElement(dtype));

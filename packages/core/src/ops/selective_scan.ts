@@ -85,12 +85,27 @@ export function validateSelectiveScan(
   }
   checkDtypeIn(fn, 'u', u, INPUT_DTYPES, 'float64 on the CPU backend only');
   const wide = u.dtype === 'float64';
-  checkSameDevice(fn, ['u', u], [
-    ['delta', delta], ['A', A], ['B', B], ['C', C], ['options.D', D], ['options.z', z],
-    ['options.deltaBias', deltaBias], ['options.initialState', initialState],
-  ]);
+  checkSameDevice(
+    fn,
+    ['u', u],
+    [
+      ['delta', delta],
+      ['A', A],
+      ['B', B],
+      ['C', C],
+      ['options.D', D],
+      ['options.z', z],
+      ['options.deltaBias', deltaBias],
+      ['options.initialState', initialState],
+    ],
+  );
   if (wide && u.device.type !== 'cpu') {
-    throw invalidValue(fn, 'u', 'dtype float32, float16 or bfloat16 on a GPU (float64 is CPU-only)', `float64 on ${u.deviceName}`);
+    throw invalidValue(
+      fn,
+      'u',
+      'dtype float32, float16 or bfloat16 on a GPU (float64 is CPU-only)',
+      `float64 on ${u.deviceName}`,
+    );
   }
 
   checkShapeIs(fn, 'delta', delta, u.shape, "like 'u' (batch, dim, seqlen)");
@@ -106,7 +121,12 @@ export function validateSelectiveScan(
   const isComplex = A.dtype === complexState;
   const stateDtype = A.dtype;
   if (u.device.type !== 'cpu' && dstate > MAX_GPU_DSTATE) {
-    throw invalidValue(fn, 'A', `dstate (A.shape[1]) of at most ${MAX_GPU_DSTATE} on ${u.deviceName}`, `${dstate}`);
+    throw invalidValue(
+      fn,
+      'A',
+      `dstate (A.shape[1]) of at most ${MAX_GPU_DSTATE} on ${u.deviceName}`,
+      `${dstate}`,
+    );
   }
 
   const bc = (arg: 'B' | 'C', t: Tensor): { variable: boolean; groups: number } => {
@@ -118,10 +138,22 @@ export function validateSelectiveScan(
     if (t.rank === 4) {
       const [b, g, n, l] = t.shape;
       if (b !== batch || n !== dstate || l !== seqlen || g < 1) {
-        throw invalidValue(fn, arg, `shape (batch=${batch}, groups, dstate=${dstate}, seqlen=${seqlen}) for a variable ${arg}`, formatShape(t.shape));
+        throw invalidValue(
+          fn,
+          arg,
+          `shape (batch=${batch}, groups, dstate=${dstate}, seqlen=${seqlen}) for a variable ${arg}`,
+          formatShape(t.shape),
+        );
       }
-      if (dim % g !== 0) throw invalidValue(fn, arg, `a group count (${arg}.shape[1]) that divides dim=${dim}`, `${g}`);
-      checkDtypeIn(fn, arg, t, [isComplex ? complexState : u.dtype], isComplex ? 'complex like A' : "the same as 'u' for a variable B/C");
+      if (dim % g !== 0)
+        throw invalidValue(fn, arg, `a group count (${arg}.shape[1]) that divides dim=${dim}`, `${g}`);
+      checkDtypeIn(
+        fn,
+        arg,
+        t,
+        [isComplex ? complexState : u.dtype],
+        isComplex ? 'complex like A' : "the same as 'u' for a variable B/C",
+      );
       return { variable: true, groups: g };
     }
     throw invalidValue(fn, arg, '(dim, dstate) or (batch, groups, dstate, seqlen)', formatShape(t.shape));
@@ -129,11 +161,19 @@ export function validateSelectiveScan(
   const b = bc('B', B);
   const c = bc('C', C);
   if (b.variable && c.variable && b.groups !== c.groups) {
-    throw invalidValue(fn, 'C', `the same group count as B (${b.groups})`, `${c.groups} (shape ${formatShape(C.shape)})`);
+    throw invalidValue(
+      fn,
+      'C',
+      `the same group count as B (${b.groups})`,
+      `${c.groups} (shape ${formatShape(C.shape)})`,
+    );
   }
   const groups = b.variable ? b.groups : c.groups;
 
-  for (const [arg, t] of [['options.D', D], ['options.deltaBias', deltaBias]] as const) {
+  for (const [arg, t] of [
+    ['options.D', D],
+    ['options.deltaBias', deltaBias],
+  ] as const) {
     if (!t) continue;
     checkShapeIs(fn, arg, t, [dim], '(dim)');
     checkDtypeIn(fn, arg, t, [realState]);
@@ -149,7 +189,17 @@ export function validateSelectiveScan(
 
   return {
     tensors: { u, delta, A, B, C, D, z, deltaBias, initialState },
-    attrs: { batch, dim, seqlen, dstate, groups, deltaSoftplus, isComplex, variableB: b.variable, variableC: c.variable },
+    attrs: {
+      batch,
+      dim,
+      seqlen,
+      dstate,
+      groups,
+      deltaSoftplus,
+      isComplex,
+      variableB: b.variable,
+      variableC: c.variable,
+    },
     stateDtype,
   };
 }
@@ -221,7 +271,11 @@ export function selectiveScanForward(
 
 function wrapSaved(like: Tensor, storage: Storage): Tensor {
   const data = like.data();
-  const t = new Tensor(new TensorData(data.backend, data.device, storage), [Math.ceil(storage.byteLength / 4)], 'float32');
+  const t = new Tensor(
+    new TensorData(data.backend, data.device, storage),
+    [Math.ceil(storage.byteLength / 4)],
+    'float32',
+  );
   return t;
 }
 
@@ -229,9 +283,30 @@ function wrapSaved(like: Tensor, storage: Storage): Tensor {
  * The selective scan. Returns `out` (batch, dim, seqlen) in u's dtype, or
  * `{ out, lastState }` when `returnLastState` is set.
  */
-export function selectiveScan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, options?: SelectiveScanOptions & { returnLastState?: false }): Tensor;
-export function selectiveScan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, options: SelectiveScanOptions & { returnLastState: true }): { out: Tensor; lastState: Tensor };
-export function selectiveScan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, options?: SelectiveScanOptions): Tensor | { out: Tensor; lastState: Tensor };
+export function selectiveScan(
+  u: Tensor,
+  delta: Tensor,
+  A: Tensor,
+  B: Tensor,
+  C: Tensor,
+  options?: SelectiveScanOptions & { returnLastState?: false },
+): Tensor;
+export function selectiveScan(
+  u: Tensor,
+  delta: Tensor,
+  A: Tensor,
+  B: Tensor,
+  C: Tensor,
+  options: SelectiveScanOptions & { returnLastState: true },
+): { out: Tensor; lastState: Tensor };
+export function selectiveScan(
+  u: Tensor,
+  delta: Tensor,
+  A: Tensor,
+  B: Tensor,
+  C: Tensor,
+  options?: SelectiveScanOptions,
+): Tensor | { out: Tensor; lastState: Tensor };
 export function selectiveScan(
   u: Tensor,
   delta: Tensor,
@@ -298,7 +373,15 @@ export function selectiveScanBackward(
   const deterministic = checkBoolean(fn, 'options.deterministic', opts.deterministic, false);
   const saved = checkOptionalTensor(fn, 'options.saved', opts.saved);
   // saved is backend-private memory: from another device it would reach the wrong backend.
-  checkSameDevice(fn, ['u', u], [['gradOut', g], ['options.gradLastState', gradLastState], ['options.saved', saved]]);
+  checkSameDevice(
+    fn,
+    ['u', u],
+    [
+      ['gradOut', g],
+      ['options.gradLastState', gradLastState],
+      ['options.saved', saved],
+    ],
+  );
   return runBackward(fn, v, g, gradLastState, saved, deterministic);
 }
 

@@ -56,17 +56,41 @@ export function selectiveScanStep(
   }
   const [batch, dim] = xs.shape;
   checkDtypeIn(fn, 'x', xs, ['float32', 'float16', 'bfloat16', 'float64']);
-  checkSameDevice(fn, ['x', xs], [['state', s], ['delta', dt], ['A', a], ['B', b], ['C', c], ['options.D', D], ['options.z', z], ['options.deltaBias', deltaBias]]);
+  checkSameDevice(
+    fn,
+    ['x', xs],
+    [
+      ['state', s],
+      ['delta', dt],
+      ['A', a],
+      ['B', b],
+      ['C', c],
+      ['options.D', D],
+      ['options.z', z],
+      ['options.deltaBias', deltaBias],
+    ],
+  );
   const wide = xs.dtype === 'float64';
   if (wide && xs.device.type !== 'cpu') {
-    throw invalidValue(fn, 'x', 'dtype float32, float16 or bfloat16 on a GPU (float64 is CPU-only)', `float64 on ${xs.deviceName}`);
+    throw invalidValue(
+      fn,
+      'x',
+      'dtype float32, float16 or bfloat16 on a GPU (float64 is CPU-only)',
+      `float64 on ${xs.deviceName}`,
+    );
   }
   checkShapeIs(fn, 'delta', dt, xs.shape, "like 'x' (batch, dim)");
   checkDtypeIn(fn, 'delta', dt, [xs.dtype], "the same as 'x'");
-  if (a.rank !== 2 || a.shape[0] !== dim || a.shape[1] < 1) throw invalidValue(fn, 'A', `shape (dim=${dim}, dstate)`, formatShape(a.shape));
+  if (a.rank !== 2 || a.shape[0] !== dim || a.shape[1] < 1)
+    throw invalidValue(fn, 'A', `shape (dim=${dim}, dstate)`, formatShape(a.shape));
   const dstate = a.shape[1];
   if (xs.device.type !== 'cpu' && dstate > MAX_GPU_DSTATE) {
-    throw invalidValue(fn, 'A', `dstate (A.shape[1]) of at most ${MAX_GPU_DSTATE} on ${xs.deviceName}`, `${dstate}`);
+    throw invalidValue(
+      fn,
+      'A',
+      `dstate (A.shape[1]) of at most ${MAX_GPU_DSTATE} on ${xs.deviceName}`,
+      `${dstate}`,
+    );
   }
   const real: DType = wide ? 'float64' : 'float32';
   const cplx: DType = wide ? 'complex128' : 'complex64';
@@ -82,18 +106,27 @@ export function selectiveScanStep(
       return { variable: false, groups: 1 };
     }
     if (t.rank === 3 && t.shape[0] === batch && t.shape[2] === dstate && t.shape[1] >= 1) {
-      if (dim % t.shape[1] !== 0) throw invalidValue(fn, arg, `a group count that divides dim=${dim}`, `${t.shape[1]}`);
+      if (dim % t.shape[1] !== 0)
+        throw invalidValue(fn, arg, `a group count that divides dim=${dim}`, `${t.shape[1]}`);
       checkDtypeIn(fn, arg, t, [isComplex ? cplx : xs.dtype]);
       return { variable: true, groups: t.shape[1] };
     }
-    throw invalidValue(fn, arg, `(dim=${dim}, dstate=${dstate}) or (batch=${batch}, groups, dstate=${dstate})`, formatShape(t.shape));
+    throw invalidValue(
+      fn,
+      arg,
+      `(dim=${dim}, dstate=${dstate}) or (batch=${batch}, groups, dstate=${dstate})`,
+      formatShape(t.shape),
+    );
   };
   const vb = bc('B', b);
   const vc = bc('C', c);
   if (vb.variable && vc.variable && vb.groups !== vc.groups) {
     throw invalidValue(fn, 'C', `the same group count as B (${vb.groups})`, `${vc.groups}`);
   }
-  for (const [arg, t] of [['options.D', D], ['options.deltaBias', deltaBias]] as const) {
+  for (const [arg, t] of [
+    ['options.D', D],
+    ['options.deltaBias', deltaBias],
+  ] as const) {
     if (!t) continue;
     checkShapeIs(fn, arg, t, [dim], '(dim)');
     checkDtypeIn(fn, arg, t, [real]);
@@ -106,11 +139,24 @@ export function selectiveScanStep(
   const out = emptyLike(xs, xs.shape, xs.dtype);
   try {
     xs.backend.selectiveScanStep({
-      batch, dim, dstate, groups: vb.variable ? vb.groups : vc.groups, deltaSoftplus, isComplex,
-      variableB: vb.variable, variableC: vc.variable,
-      x: xs.ref(fn), delta: dt.ref(fn), A: a.ref(fn), B: b.ref(fn), C: c.ref(fn),
-      D: D?.ref(fn) ?? null, z: z?.ref(fn) ?? null, deltaBias: deltaBias?.ref(fn) ?? null,
-      state: s.ref(fn), out: out.ref(fn),
+      batch,
+      dim,
+      dstate,
+      groups: vb.variable ? vb.groups : vc.groups,
+      deltaSoftplus,
+      isComplex,
+      variableB: vb.variable,
+      variableC: vc.variable,
+      x: xs.ref(fn),
+      delta: dt.ref(fn),
+      A: a.ref(fn),
+      B: b.ref(fn),
+      C: c.ref(fn),
+      D: D?.ref(fn) ?? null,
+      z: z?.ref(fn) ?? null,
+      deltaBias: deltaBias?.ref(fn) ?? null,
+      state: s.ref(fn),
+      out: out.ref(fn),
     });
   } catch (err) {
     out.dispose();

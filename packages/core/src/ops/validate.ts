@@ -8,7 +8,9 @@ export function checkTensor(fn: string, arg: string, value: unknown): Tensor {
   if (!(value instanceof Tensor)) throw invalidType(fn, arg, 'a Tensor', value);
   // TypeError, like any use of a detached ArrayBuffer: the value is no longer a usable tensor.
   if (value.isDisposed) {
-    throw new TypeError(`${fn}: argument '${arg}' must be a Tensor that is not disposed, got a disposed ${value.describe()}`);
+    throw new TypeError(
+      `${fn}: argument '${arg}' must be a Tensor that is not disposed, got a disposed ${value.describe()}`,
+    );
   }
   return value;
 }
@@ -17,7 +19,13 @@ export function checkOptionalTensor(fn: string, arg: string, value: unknown): Te
   return value === undefined || value === null ? null : checkTensor(fn, arg, value);
 }
 
-export function checkShapeIs(fn: string, arg: string, t: Tensor, expected: readonly number[], meaning: string): void {
+export function checkShapeIs(
+  fn: string,
+  arg: string,
+  t: Tensor,
+  expected: readonly number[],
+  meaning: string,
+): void {
   if (t.shape.length !== expected.length || t.shape.some((s, i) => s !== expected[i])) {
     throw invalidValue(fn, arg, `shape ${formatShape(expected)} ${meaning}`, formatShape(t.shape));
   }
@@ -29,7 +37,11 @@ export function checkDtypeIn(fn: string, arg: string, t: Tensor, allowed: readon
   }
 }
 
-export function checkSameDevice(fn: string, first: [string, Tensor], others: ReadonlyArray<[string, Tensor | null]>): void {
+export function checkSameDevice(
+  fn: string,
+  first: [string, Tensor],
+  others: ReadonlyArray<[string, Tensor | null]>,
+): void {
   const [name0, t0] = first;
   for (const [name, t] of others) {
     if (t && (t.device.type !== t0.device.type || t.device.index !== t0.device.index)) {
@@ -44,7 +56,12 @@ export function checkBoolean(fn: string, arg: string, value: unknown, fallback: 
   return value;
 }
 
-export function checkOptionsObject(fn: string, arg: string, value: unknown, known: readonly string[]): Record<string, unknown> {
+export function checkOptionsObject(
+  fn: string,
+  arg: string,
+  value: unknown,
+  known: readonly string[],
+): Record<string, unknown> {
   if (value === undefined) return {};
   if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Tensor) {
     throw invalidType(fn, arg, 'an options object', value);
