@@ -3,6 +3,7 @@
  * shared by views; the Tensor object adds shape, dtype, and the slots autograd uses.
  */
 import type { Backend } from './backend';
+import { type Device, deviceString, parseDevice } from './device';
 import {
   bytesPerElement,
   componentDType,
@@ -14,7 +15,6 @@ import {
   isDType,
   storageView,
 } from './dtype';
-import { type Device, deviceString, parseDevice } from './device';
 import { formatShape, invalidType, invalidValue, isNonNegativeInteger } from './errors';
 import type { BufferRef } from './kernel_names';
 import { finalizer, registerInScope, TensorData } from './memory';

@@ -1,6 +1,7 @@
 /** Checks shared by the public ops: every check names the function and the argument. */
-import { isComplex, type DType } from '../dtype';
+
 import { deviceString } from '../device';
+import { type DType, isComplex } from '../dtype';
 import { formatShape, invalidType, invalidValue } from '../errors';
 import { Tensor } from '../tensor';
 
