@@ -110,7 +110,11 @@ function probePackage(type: NativeBackendType): { addon: NativeAddon; kernelSour
 function versionLine(type: NativeBackendType, addon: NativeAddon): string {
   try {
     const p = addon.deviceProperties(0);
-    const v = (n: number) => `${Math.floor(n / 1000)}.${Math.floor((n % 1000) / 10)}`;
+    // CUDA writes 13.0 as 13000; HIP as major * 1e7 + minor * 1e5 + patch (5.2 is 50221153).
+    const v = (n: number) =>
+      type === 'rocm'
+        ? `${Math.floor(n / 1e7)}.${Math.floor(n / 1e5) % 100}`
+        : `${Math.floor(n / 1000)}.${Math.floor((n % 1000) / 10)}`;
     const archs = addon.buildInfo.cudaArchitectures ? `, built for ${addon.buildInfo.cudaArchitectures}` : '';
     return `${type} runtime ${v(p.runtimeVersion)}, driver ${v(p.driverVersion)}${archs}`;
   } catch {

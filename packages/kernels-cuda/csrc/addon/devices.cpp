@@ -20,6 +20,11 @@
 #ifndef SSCAN_KERNEL_SOURCES
 #define SSCAN_KERNEL_SOURCES ""
 #endif
+// The library whose absence means "no driver": CUDA's libcuda.so.1 by default. The ROCm build
+// (packages/kernels-rocm/CMakeLists.txt) passes its HIP runtime's soname, libamdhip64.so.<N>.
+#ifndef SSCAN_DRIVER_LIBRARY
+#define SSCAN_DRIVER_LIBRARY "libcuda.so.1"
+#endif
 
 namespace sscan {
 namespace addon {
@@ -49,6 +54,12 @@ Napi::Object Properties(Napi::Env env, int device, const char* op) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("index", Napi::Number::New(env, device));
   o.Set("name", Napi::String::New(env, p.name));
+#if defined(__HIP_PLATFORM_AMD__)
+  // The target the code objects are matched against, e.g. "gfx90a:sramecc+:xnack-".
+  o.Set("arch", Napi::String::New(env, p.gcnArchName));
+#else
+  o.Set("arch", Napi::String::New(env, "sm_" + std::to_string(p.major) + std::to_string(p.minor)));
+#endif
   o.Set("computeCapability",
         Napi::String::New(env, std::to_string(p.major) + "." + std::to_string(p.minor)));
   o.Set("major", Napi::Number::New(env, p.major));
@@ -81,11 +92,11 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
   };
 
   // RTLD_LOCAL: only to learn whether it loads; the runtime opens it again for itself.
-  void* driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  void* driver = dlopen(SSCAN_DRIVER_LIBRARY, RTLD_NOW | RTLD_LOCAL);
   if (driver == nullptr) {
     const char* why = dlerror();
     return fail("no-driver", cudaSuccess,
-                std::string("libcuda.so.1 could not be loaded: ") + (why ? why : "unknown"));
+                std::string(SSCAN_DRIVER_LIBRARY " could not be loaded: ") + (why ? why : "unknown"));
   }
   int driver_version = 0;
   cudaError_t err = cudaDriverGetVersion(&driver_version);
@@ -126,9 +137,8 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
       if (first_err == cudaSuccess) {
         first_err = kerr;
         first_failure = "device " + std::to_string(i) + " (" +
-                        d.Get("name").As<Napi::String>().Utf8Value() + ", sm_" +
-                        std::to_string(d.Get("major").As<Napi::Number>().Int32Value()) +
-                        std::to_string(d.Get("minor").As<Napi::Number>().Int32Value()) + ")";
+                        d.Get("name").As<Napi::String>().Utf8Value() + ", " +
+                        d.Get("arch").As<Napi::String>().Utf8Value() + ")";
       }
     } else {
       size_t free_b = 0, total_b = 0;
