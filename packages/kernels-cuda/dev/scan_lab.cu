@@ -4,6 +4,10 @@
 // Build (from packages/kernels-cuda/dev):  make        -> ../../../.device/lab/scan_lab
 // Run on the H200 (repo root):  .device/lab/scan_lab [check|large|bench|sweep|all] (default all).
 //
+// Without a GPU: `make emu && EMU_MAX_WORK=200000 build/scan_emu check` runs the same checks on
+// the CPU emulator (emu/cuda_emu.h; EMU_MIN_WORK/EMU_MAX_WORK bound b*dim*L*N per case);
+// `make emu-asan` adds AddressSanitizer (out-of-bounds kernel accesses abort with a report).
+//
 // Versions: forward 1 / backward 1 / step 1 = the mainline kernels in ../csrc (the only
 // versions so far; the lab always checks and times exactly what the addon links).
 //
