@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type * as KernelsCuda from '../../index';
 
 const requireHere = createRequire(import.meta.url);
@@ -48,7 +48,12 @@ describe('probe()', () => {
 });
 
 describe.skipIf(!built)('the raw addon without a GPU', () => {
-  const addon = requireHere(pkg.binaryPath) as KernelsCuda.SscanCudaAddon;
+  // Loaded in beforeAll, not in the describe body: vitest runs the bodies of skipped
+  // describes too, and without a build the require would fail the whole file.
+  let addon: KernelsCuda.SscanCudaAddon;
+  beforeAll(() => {
+    addon = requireHere(pkg.binaryPath) as KernelsCuda.SscanCudaAddon;
+  });
 
   it('exports the kernel-argument layout with every slot named once', () => {
     for (const names of [addon.layout.meta, addon.layout.fwd, addon.layout.bwd, addon.layout.step]) {
