@@ -7,9 +7,9 @@
 #
 # then run it there with the device tool (what it runs: tools/device/run.sh):
 #   run(command="bash tools/device/run.sh all", carry=[".device/cuda"], timeout_s=600)
-# modes: smoke (seconds: tools/device/smoke.cjs), smoke-test (smoke + the addon GPU tests),
+# modes: lab (the kernel lab: every check, then the benchmark table), smoke (seconds: tools/device/smoke.cjs), smoke-test (smoke + the addon GPU tests),
 # test (GPU vitest suites of kernels-cuda and core), bench
-# (packages/kernels-cuda/bench/scan_bench.cjs), all (smoke, test, bench).
+# (packages/kernels-cuda/bench/scan_bench.cjs), all (lab, smoke, test, bench).
 #
 # .device/cuda holds: node.xz (this machine's node: the device has none), sscan_cuda.node.xz
 # and node_modules.tar.xz (vitest and what it needs, from node_modules/.pnpm). All that
@@ -28,6 +28,10 @@ if [[ ! -s "$D/node.xz" || "$(cat "$D/node.version" 2>/dev/null)" != "$version" 
   echo "$version" >"$D/node.version"
 fi
 xz -T0 -6 -c packages/kernels-cuda/build/Release/sscan_cuda.node >"$D/sscan_cuda.node.xz"
+# The kernel lab (checks against the float64 twin, the >2^31-element case, the benchmark table
+# against the reference kernel): built from the same csrc/ objects as the addon.
+make -s -C packages/kernels-cuda/dev
+xz -T0 -6 -c .device/lab/scan_lab >"$D/scan_lab.xz"
 
 # Type packages are not needed to run tests.
 node tools/device/closure.mjs vitest | grep -v '^node_modules/.pnpm/@types+' | tar -cf - -T - | xz -T0 -6 >"$D/node_modules.tar.xz.tmp"
