@@ -11,6 +11,7 @@ void RegisterDevices(Napi::Env env, Napi::Object exports);  // devices.cpp
 void RegisterMemory(Napi::Env env, Napi::Object exports);   // memory.cpp
 void RegisterCopies(Napi::Env env, Napi::Object exports);   // copies.cpp
 void RegisterScan(Napi::Env env, Napi::Object exports);     // scan.cpp
+void RegisterModelOps(Napi::Env env, Napi::Object exports); // model_ops.cpp
 
 }  // namespace addon
 }  // namespace sscan

@@ -18,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterMemory(env, exports);
   RegisterCopies(env, exports);
   RegisterScan(env, exports);
+  RegisterModelOps(env, exports);
   return exports;
 }
 

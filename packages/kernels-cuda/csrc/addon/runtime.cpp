@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "blas_loader.h"
 #include "errors.h"
 
 namespace sscan {
@@ -24,6 +25,8 @@ Runtime::~Runtime() {
   }
   live_.clear();
   for (auto& d : devices_) {
+    if (!d) continue;
+    BlasDestroyHandle(*d);
     d->allocator.reset();
     if (d->stream != nullptr) (void)cudaStreamDestroy(d->stream);
   }

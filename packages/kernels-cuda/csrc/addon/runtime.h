@@ -34,6 +34,7 @@ struct DeviceState {
   int device = 0;
   cudaStream_t stream = nullptr;  // the device's one stream: all work is ordered on it
   std::unique_ptr<CachingAllocator> allocator;
+  void* blas_handle = nullptr;  // cuBLAS/rocBLAS handle bound to `stream` (blas_loader.cpp)
 };
 
 class Runtime {
