@@ -1,8 +1,8 @@
 /**
  * The Backend over a native addon: one class for CUDA now and ROCm later (same addon API,
  * see addon.ts). Memory goes through the addon's caching allocator by handle; the scan
- * kernels get their arguments as two reusable typed arrays; model ops without a GPU kernel
- * yet run through HostFallback. Work is queued on one stream per device; only read(),
+ * kernels get their arguments as two reusable typed arrays; the model ops run native kernels
+ * through model_ops.ts (HostFallback only for views of more axes than the kernels take). Work is queued on one stream per device; only read(),
  * readSync() and synchronize() wait.
  */
 import type { Backend, BackendMemoryStats, DeviceDescription } from '../backend';
@@ -33,6 +33,7 @@ import type {
 } from '../kernel_names';
 import type { NativeAddon } from './addon';
 import { HostFallback } from './host_fallback';
+import { NativeModelOps } from './model_ops';
 import { NativeStorage } from './NativeStorage';
 import { type BwdSlot, type FwdSlot, ScanArgs, SLOTS, type StepSlot } from './scan_args';
 
@@ -43,20 +44,12 @@ export interface NativeBackendOptions {
   readonly version?: string;
 }
 
-function isContiguous(shape: readonly number[], strides: readonly number[]): boolean {
-  let expected = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    if (shape[i] !== 1 && strides[i] !== expected) return false;
-    expected *= shape[i];
-  }
-  return true;
-}
-
 export class NativeBackend implements Backend {
   readonly #fwd: ScanArgs<FwdSlot>;
   readonly #bwd: ScanArgs<BwdSlot>;
   readonly #step: ScanArgs<StepSlot>;
   readonly #fallback: HostFallback;
+  readonly #ops: NativeModelOps;
   readonly #version: string;
 
   constructor(
@@ -68,10 +61,14 @@ export class NativeBackend implements Backend {
     this.#bwd = new ScanArgs(addon.layout, 'bwd', SLOTS.BWD);
     this.#step = new ScanArgs(addon.layout, 'step', SLOTS.STEP);
     this.#fallback = new HostFallback(this, options.hostFallback);
+    this.#ops = new NativeModelOps(addon, this.#fallback);
     this.#version = options.version ?? type;
   }
 
-  /** How many model ops ran on the host for want of a GPU kernel. */
+  /**
+   * How many model ops ran on the host: only views with more axes than the native kernels take
+   * (after merging axes) do; a test can assert it stays 0.
+   */
   get hostFallbackCount(): number {
     return this.#fallback.count;
   }
@@ -84,7 +81,11 @@ export class NativeBackend implements Backend {
         index: i,
         name: p.name,
         totalMemory: p.totalMemory,
-        details: { computeCapability: p.computeCapability, multiprocessors: p.multiprocessors },
+        details: {
+          computeCapability: p.computeCapability,
+          multiprocessors: p.multiprocessors,
+          matmul: this.addon.matMulBackend(),
+        },
       });
     }
     return { version: this.#version, devices };
@@ -224,63 +225,59 @@ export class NativeBackend implements Backend {
     this.addon.selectiveScanStep(args.x.storage.device, a.meta, a.buffers);
   }
 
-  // ---- model ops: host fallback until each gets a GPU kernel (see host_fallback.ts) ----
+  // ---- model ops: native kernels (model_ops.ts) ----
   binary(args: BinaryArgs): void {
-    this.#fallback.run(args, ['out'], (h) => this.#fallback.host.binary(h));
+    this.#ops.binary(args);
   }
   unary(args: UnaryArgs): void {
-    this.#fallback.run(args, ['out'], (h) => this.#fallback.host.unary(h));
+    this.#ops.unary(args);
   }
   unaryGrad(args: UnaryGradArgs): void {
-    this.#fallback.run(args, ['dx'], (h) => this.#fallback.host.unaryGrad(h));
+    this.#ops.unaryGrad(args);
   }
   sum(args: SumArgs): void {
-    this.#fallback.run(args, ['out'], (h) => this.#fallback.host.sum(h));
+    this.#ops.sum(args);
   }
   stridedCopy(args: StridedCopyArgs): void {
     const { src, dst } = args;
     // The common case (contiguous(), concat of contiguous parts): same dtype, both contiguous
     // over one shape, so the element order matches and one device-to-device copy does it.
-    if (
-      src.dtype === dst.dtype &&
-      isContiguous(src.shape, src.strides) &&
-      isContiguous(dst.shape, dst.strides)
-    ) {
+    if (NativeModelOps.isPlainCopy(args)) {
       const size = bytesPerElement(dst.dtype);
       const bytes = dst.shape.reduce((n, s) => n * s, 1) * size;
       this.copy(dst.storage, dst.offset * size, src.storage, src.offset * size, bytes);
       return;
     }
-    this.#fallback.run(args, ['dst'], (h) => this.#fallback.host.stridedCopy(h));
+    this.#ops.stridedCopy(args);
   }
   matMul(args: MatMulArgs): void {
-    this.#fallback.run(args, ['out'], (h) => this.#fallback.host.matMul(h));
+    this.#ops.matMul(args);
   }
   causalConv1d(args: CausalConv1dArgs): void {
-    this.#fallback.run(args, ['out'], (h) => this.#fallback.host.causalConv1d(h));
+    this.#ops.causalConv1d(args);
   }
   causalConv1dBackward(args: CausalConv1dBackwardArgs): void {
-    this.#fallback.run(args, ['dx', 'dWeight', 'dBias'], (h) => this.#fallback.host.causalConv1dBackward(h));
+    this.#ops.causalConv1dBackward(args);
   }
   rmsNorm(args: RMSNormArgs): void {
-    this.#fallback.run(args, ['out'], (h) => this.#fallback.host.rmsNorm(h));
+    this.#ops.rmsNorm(args);
   }
   rmsNormBackward(args: RMSNormBackwardArgs): void {
-    this.#fallback.run(args, ['dx', 'dWeight'], (h) => this.#fallback.host.rmsNormBackward(h));
+    this.#ops.rmsNormBackward(args);
   }
   embedding(args: EmbeddingArgs): void {
-    this.#fallback.run(args, ['out'], (h) => this.#fallback.host.embedding(h));
+    this.#ops.embedding(args);
   }
   embeddingBackward(args: EmbeddingBackwardArgs): void {
-    this.#fallback.run(args, ['dWeight'], (h) => this.#fallback.host.embeddingBackward(h));
+    this.#ops.embeddingBackward(args);
   }
   crossEntropy(args: CrossEntropyArgs): void {
-    this.#fallback.run(args, ['loss'], (h) => this.#fallback.host.crossEntropy(h));
+    this.#ops.crossEntropy(args);
   }
   crossEntropyBackward(args: CrossEntropyBackwardArgs): void {
-    this.#fallback.run(args, ['dLogits'], (h) => this.#fallback.host.crossEntropyBackward(h));
+    this.#ops.crossEntropyBackward(args);
   }
   adamWUpdate(args: AdamWUpdateArgs): void {
-    this.#fallback.run(args, ['param', 'm', 'v'], (h) => this.#fallback.host.adamWUpdate(h));
+    this.#ops.adamWUpdate(args);
   }
 }

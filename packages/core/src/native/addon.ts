@@ -15,6 +15,31 @@ export interface NativeScanLayout {
   readonly step: readonly string[];
 }
 
+/**
+ * The model ops' wire format (csrc/addon/model_op_layout.h): meta holds `scalarSlots` scalars,
+ * then per tensor slot dtype, rank, shape[maxRank], strides[maxRank]; buffers holds a
+ * [handle, byteOffset] pair per tensor slot. `ops` names each op's slots in order.
+ */
+export interface NativeModelOpLayout {
+  readonly metaLength: number;
+  readonly scalarSlots: number;
+  readonly tensorSlots: number;
+  readonly maxRank: number;
+  readonly dtypes: readonly string[];
+  /** The values of an op's `op` scalar (Binary: add, sub, ...), by op name. */
+  readonly opEnums: Readonly<Record<string, readonly string[]>>;
+  readonly ops: Readonly<
+    Record<
+      string,
+      {
+        readonly tensors: readonly string[];
+        readonly optional: readonly string[];
+        readonly scalars: readonly string[];
+      }
+    >
+  >;
+}
+
 export interface NativeDeviceProperties {
   readonly index: number;
   readonly name: string;
@@ -54,6 +79,12 @@ export interface NativeAddon {
   selectiveScanBwd(device: number, meta: Float64Array, buffers: BigInt64Array): void;
   selectiveScanStep(device: number, meta: Float64Array, buffers: BigInt64Array): void;
   savedBytes(meta: Float64Array): number;
+
+  readonly modelOpLayout: NativeModelOpLayout;
+  /** Runs model op `name` (kernel_names.ts) on the device's stream. */
+  modelOp(device: number, name: string, meta: Float64Array, buffers: BigInt64Array): void;
+  /** Which matmul runs: e.g. "cuBLAS (libcublas.so.13)" or "sscan tiled kernel (...)". */
+  matMulBackend(): string;
 }
 
 /** A kernels package's `probe()` answer (the subset core reads). */
@@ -83,6 +114,8 @@ const FUNCTIONS = [
   'selectiveScanBwd',
   'selectiveScanStep',
   'savedBytes',
+  'modelOp',
+  'matMulBackend',
 ] as const;
 
 /** Names of what `value` lacks to be a NativeAddon (empty: it is one). */
@@ -95,6 +128,8 @@ export function missingAddonMembers(value: unknown): string[] {
   else
     for (const k of ['meta', 'fwd', 'bwd', 'step'])
       if (!Array.isArray(layout[k])) missing.push(`layout.${k}`);
+  const ops = record.modelOpLayout as Record<string, unknown> | undefined;
+  if (typeof ops !== 'object' || ops === null || typeof ops.ops !== 'object') missing.push('modelOpLayout');
   if (typeof record.buildInfo !== 'object' || record.buildInfo === null) missing.push('buildInfo');
   return missing;
 }

@@ -3,13 +3,15 @@
  * arguments into the layout the addon names, and the host fallback of model ops, which
  * must give what the CPU backend gives. Fresh random data every run.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type { Backend } from '../../backend';
 import { CpuBackend } from '../../cpu/CpuBackend';
 import type { BufferRef, SelectiveScanArgs, Storage } from '../../kernel_names';
 import { NativeBackend } from '../NativeBackend';
 import { NativeStorage } from '../NativeStorage';
-import { FakeAddon, LAYOUT } from './fake_addon';
+import { FakeAddon, LAYOUT, MODEL_OP_LAYOUT } from './fake_addon';
 
 const randInt = (lo: number, hi: number) => lo + Math.floor(Math.random() * (hi - lo + 1));
 
@@ -161,15 +163,15 @@ describe('NativeBackend scan argument packing', () => {
   });
 });
 
-describe('NativeBackend host fallback', () => {
-  it('gives what the CPU backend gives, into the right part of a shared storage', () => {
-    const { gpu } = make();
+describe('NativeBackend model ops', () => {
+  it('run through modelOp and give what the CPU backend gives, into the right part of a shared storage', () => {
+    const { addon, gpu } = make();
     const cpu = new CpuBackend();
     const n = randInt(1, 300);
     const a = Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
     const b = Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
     const pad = randInt(1, 5);
-    // out shares one storage with a (after it), to catch whole-storage write-back mistakes.
+    // out shares one storage with a (after it), to catch offset and write-range mistakes.
     const shared = gpu.allocate(0, (pad + 2 * n) * 4);
     gpu.write(shared, pad * 4, new Uint8Array(a.buffer));
     const bDev = upload(gpu, b);
@@ -179,6 +181,8 @@ describe('NativeBackend host fallback', () => {
       b: contiguous(bDev, [n]),
       out: contiguous(shared, [n], pad + n),
     });
+    const call = addon.calls.at(-1);
+    expect([call?.kernel, call?.name]).toEqual(['model', 'Binary']);
 
     const ca = upload(cpu, a);
     const cb = upload(cpu, b);
@@ -188,7 +192,43 @@ describe('NativeBackend host fallback', () => {
     const got = new Float32Array(gpu.readSync(shared, (pad + n) * 4, n * 4).buffer);
     expect(got).toEqual(new Float32Array(cpu.readSync(co, 0, n * 4).buffer));
     expect(new Float32Array(gpu.readSync(shared, pad * 4, n * 4).buffer)).toEqual(a);
+    expect(gpu.hostFallbackCount).toBe(0);
+  });
+
+  it('falls back to the host only for a view of more axes than the addon takes', () => {
+    const { gpu } = make();
+    // nine axes of 2, a walked in the opposite order of out: no two axes merge
+    const shape = new Array(9).fill(2);
+    const values = Float32Array.from({ length: 512 }, () => Math.random());
+    const a = upload(gpu, values);
+    const out = gpu.allocate(0, 512 * 4);
+    const reversed = shape.map((_, i) => 2 ** i);
+    const aRef: BufferRef = { storage: a, dtype: 'float32', shape, strides: reversed, offset: 0 };
+    gpu.binary({ op: 'add', a: aRef, b: aRef, out: contiguous(out, shape) });
     expect(gpu.hostFallbackCount).toBe(1);
+    const got = new Float32Array(gpu.readSync(out, 0, 512 * 4).buffer);
+    for (let i = 0; i < 512; i++) {
+      // flat index i of out walks a with the bits of i reversed
+      let j = 0;
+      for (let d = 0; d < 9; d++) j |= ((i >> (8 - d)) & 1) << d;
+      expect(got[i]).toBe(Math.fround(2 * values[j]));
+    }
+  });
+
+  it("the fake addon's modelOpLayout is the built addon's (when kernels-cuda is built here)", () => {
+    let built: { modelOpLayout?: unknown } | null = null;
+    try {
+      const require = createRequire(import.meta.url);
+      const binary = require.resolve('@sscan/kernels-cuda/package.json').replace('package.json', 'build/Release/sscan_cuda.node');
+      if (existsSync(binary)) built = require(binary);
+    } catch {
+      built = null;
+    }
+    if (built === null) {
+      console.log('[NativeBackend] kernels-cuda is not built here: layout comparison not run');
+      return;
+    }
+    expect(built.modelOpLayout).toEqual(MODEL_OP_LAYOUT);
   });
 
   it('copies contiguous same-dtype strided copies on the device, without the host', () => {
