@@ -82,6 +82,25 @@ export interface ScanLayout {
   readonly step: readonly string[];
 }
 
+/**
+ * The model ops' argument layout (csrc/addon/model_op_layout.h): `meta` holds `scalarSlots`
+ * scalars (an op's `scalars`, in order), then per tensor slot dtype (index into `dtypes`),
+ * rank, shape[maxRank], strides[maxRank] (elements); `buffers` one [handle, byteOffset] pair
+ * per tensor slot (0n: absent, allowed for the `optional` ones).
+ */
+export interface ModelOpLayout {
+  readonly metaLength: number;
+  readonly scalarSlots: number;
+  readonly tensorSlots: number;
+  readonly maxRank: number;
+  readonly dtypes: readonly string[];
+  /** Values of the `op` scalar of Binary, Unary and UnaryGrad. */
+  readonly opEnums: Readonly<Record<string, readonly string[]>>;
+  readonly ops: Readonly<
+    Record<string, { readonly tensors: readonly string[]; readonly optional: readonly string[]; readonly scalars: readonly string[] }>
+  >;
+}
+
 export interface BuildInfo {
   /** CMake CUDA_ARCHITECTURES the binary was built with, e.g. "90". */
   readonly cudaArchitectures: string;
@@ -131,6 +150,15 @@ export interface SscanCudaAddon {
   selectiveScanStep(device: number, meta: Float64Array, buffers: BigInt64Array): void;
   /** Bytes of the forward's optional `saved` buffer for these sizes/flags (0: none). */
   savedBytes(meta: Float64Array): number;
+
+  readonly modelOpLayout: ModelOpLayout;
+  /**
+   * Runs model op `name` (a kernel of @sscan/core's kernel_names.ts: Binary, MatMul, ...) on the
+   * device's stream. Every size, dtype, layout and pointer range is checked first.
+   */
+  modelOp(device: number, name: string, meta: Float64Array, buffers: BigInt64Array): void;
+  /** Which matmul runs: "cuBLAS (<library>)", or "sscan tiled kernel (<why no cuBLAS>)". */
+  matMulBackend(): string;
 }
 
 /** Properties of every error the addon throws. */

@@ -106,6 +106,37 @@ describe.skipIf(!built)('the raw addon without a GPU', () => {
     );
   });
 
+  it('checks modelOp arguments (op name, arrays, handles, ranks, strides) before touching CUDA', () => {
+    const L = addon.modelOpLayout;
+    expect(Object.keys(L.ops)).toContain('CrossEntropyBackward');
+    expect(L.metaLength).toBe(L.scalarSlots + L.tensorSlots * (2 + 2 * L.maxRank));
+    const meta = new Float64Array(L.metaLength);
+    const buffers = new BigInt64Array(2 * L.tensorSlots);
+    expect(() => addon.modelOp(0, 'Matmul', meta, buffers)).toThrow(/argument 'name' must be one of .*MatMul.*got 'Matmul'/);
+    expect(() => addon.modelOp(0, 'Binary', new Float64Array(3), buffers)).toThrow(RangeError);
+    expect(() => addon.modelOp(0, 'Binary', meta, buffers)).toThrow(/'buffers.a' must be a memory handle/);
+    const handle = BigInt(randInt(1, 1 << 30));
+    buffers.fill(handle);
+    for (let i = 1; i < buffers.length; i += 2) buffers[i] = 0n;
+    const slot = (i: number) => L.scalarSlots + i * (2 + 2 * L.maxRank);
+    meta[slot(0) + 1] = L.maxRank + 1;
+    expect(() => addon.modelOp(0, 'Binary', meta, buffers)).toThrow(/'meta.a.rank' must be an integer in \[0, 8\], got 9/);
+    meta[slot(0) + 1] = 1;
+    meta[slot(0) + 2] = 5;
+    meta[slot(0) + 2 + L.maxRank] = -1;
+    expect(() => addon.modelOp(0, 'Binary', meta, buffers)).toThrow(/'meta.a.strides\[0\]' must be an integer in \[0, /);
+    meta[slot(0) + 2 + L.maxRank] = 1;
+    try {
+      addon.modelOp(0, 'Binary', meta, buffers);
+      expect.unreachable('the handle was never given out');
+    } catch (err) {
+      expect(err).toBeInstanceOf(RangeError);
+      expect((err as KernelsCuda.SscanCudaError).code).toBe('ERR_SSCAN_INVALID_HANDLE');
+      expect((err as Error).message).toContain(`modelOp(Binary): argument 'buffers.a': handle ${handle}`);
+    }
+    expect(addon.matMulBackend()).toMatch(/^(cuBLAS \(|sscan tiled kernel \()/);
+  });
+
   it.skipIf(!noDriver)(
     'turns a CUDA failure into a catchable error with the CUDA error name, repeatedly',
     () => {
