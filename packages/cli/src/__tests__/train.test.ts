@@ -84,5 +84,15 @@ describe('sscan train', () => {
     const io3 = captureIo();
     expect(await main(['train', '--lr', 'fast'], io3)).toBe(2);
     expect(io3.text()).toMatch(/flag '--lr' expects a number in \[0, 1\], got 'fast'/);
+    const io4 = captureIo();
+    expect(await main(['train', '--preset', 'huge'], io4)).toBe(2);
+    expect(io4.text()).toMatch(/flag '--preset' expects one of paper, got 'huge'/);
+    // the preset sets the paper's region (4096); an explicit flag still overrides it
+    const io5 = captureIo();
+    expect(await main(['train', '--preset', 'paper', '--tokens', '5000'], io5)).toBe(2);
+    expect(io5.text()).toMatch(/flag '--tokens' expects at most --seqlen \(4096\) data tokens, got '5000'/);
+    const io6 = captureIo();
+    expect(await main(['train', '--preset', 'paper', '--seqlen', '8', '--tokens', '9'], io6)).toBe(2);
+    expect(io6.text()).toMatch(/at most --seqlen \(8\) data tokens/);
   });
 });

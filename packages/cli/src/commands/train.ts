@@ -44,6 +44,15 @@ function parseFloatFlag(flag: string, value: string, lo: number, hi: number): nu
   return n;
 }
 
+/**
+ * --preset paper: the Selective Copying setting of the Mamba paper (§4.1.1, Table 1): region
+ * 4096, 16 data tokens of 16, a 2-layer model of width 64. A GPU job; other flags still apply
+ * and override the preset.
+ */
+export const TRAIN_PRESETS = {
+  paper: { seqlen: 4096, tokens: 16, dataVocab: 16, dModel: 64, layers: 2 },
+} as const;
+
 const D = TRAIN_DEFAULTS;
 
 export const trainCommand = defineCommand({
@@ -58,6 +67,11 @@ export const trainCommand = defineCommand({
   ].join('\n'),
   flags: {
     task: { type: 'string', value: 'name', description: 'The task: selective-copying (default).' },
+    preset: {
+      type: 'string',
+      value: 'name',
+      description: 'paper: the Mamba paper\'s setting (--seqlen 4096 --tokens 16 --data-vocab 16 --d-model 64 --layers 2).',
+    },
     device: {
       type: 'string',
       value: 'device',
@@ -120,23 +134,25 @@ export const trainCommand = defineCommand({
     'sscan train --task selective-copying',
     'sscan train --task selective-copying --checkpoint runs/copy',
     'sscan train --task selective-copying --resume runs/copy --checkpoint runs/copy --steps 3000',
+    'sscan train --device cuda --preset paper',
     'sscan train --device cuda --seqlen 4096 --tokens 16 --data-vocab 16 --d-model 64 --layers 2',
   ],
   async run(f, io) {
     parseChoiceFlag('--task', f.task ?? 'selective-copying', ['selective-copying'] as const);
+    const preset = f.preset === undefined ? null : TRAIN_PRESETS[parseChoiceFlag('--preset', f.preset, ['paper'] as const)];
     const int = (flag: string, v: string | undefined, def: number, min: number) =>
       v === undefined ? def : parseIntFlag(flag, v, min);
     const device = f.device === undefined ? undefined : parseDeviceFlag('--device', f.device).name;
     const cfg: TrainConfig = {
       task: {
-        seqlen: int('--seqlen', f.seqlen, D.seqlen, 1),
-        tokens: int('--tokens', f.tokens, D.tokens, 1),
-        dataVocab: int('--data-vocab', f['data-vocab'], D.dataVocab, 1),
+        seqlen: int('--seqlen', f.seqlen, preset?.seqlen ?? D.seqlen, 1),
+        tokens: int('--tokens', f.tokens, preset?.tokens ?? D.tokens, 1),
+        dataVocab: int('--data-vocab', f['data-vocab'], preset?.dataVocab ?? D.dataVocab, 1),
       },
       batch: int('--batch', f.batch, D.batch, 1),
       steps: int('--steps', f.steps, D.steps, 1),
-      dModel: int('--d-model', f['d-model'], D.dModel, 1),
-      nLayer: int('--layers', f.layers, D.layers, 1),
+      dModel: int('--d-model', f['d-model'], preset?.dModel ?? D.dModel, 1),
+      nLayer: int('--layers', f.layers, preset?.layers ?? D.layers, 1),
       dState: int('--d-state', f['d-state'], D.dState, 1),
       lr: f.lr === undefined ? D.lr : parseFloatFlag('--lr', f.lr, 0, 1),
       warmup: int('--warmup', f.warmup, D.warmup, 0),
