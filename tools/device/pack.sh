@@ -8,12 +8,15 @@
 # then run it there with the device tool (what it runs: tools/device/run.sh):
 #   run(command="bash tools/device/run.sh all", carry=[".device/cuda"], timeout_s=600)
 # modes: lab (the kernel lab: every check, then the benchmark table), smoke (seconds: tools/device/smoke.cjs), smoke-test (smoke + the addon GPU tests),
-# test (GPU vitest suites of kernels-cuda and core), bench
-# (packages/kernels-cuda/bench/scan_bench.cjs), all (lab, smoke, test, bench).
+# test (GPU vitest suites of kernels-cuda, core and nn, and core's matmul on our tiled kernel), bench
+# (packages/kernels-cuda/bench/scan_bench.cjs), all (lab, smoke, test, bench), train (alone:
+# `sscan train --preset paper --device cuda` under a time limit, see run.sh).
 #
-# .device/cuda holds: node.xz (this machine's node: the device has none), sscan_cuda.node.xz
-# and node_modules.tar.xz (vitest and what it needs, from node_modules/.pnpm). All that
-# travels, the working tree included, must stay under 64 MiB: the script measures it.
+# .device/cuda holds: node.xz (this machine's node: the device has none), sscan_cuda.node.xz,
+# node_modules.tar.xz (vitest and what it needs, from node_modules/.pnpm, and the workspace
+# links) and dist.tar.xz (the git-ignored builds of core, autograd, nn and cli, for `sscan
+# train`). All that travels, the working tree included, must stay under 64 MiB: the script
+# measures it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 D=.device/cuda
@@ -32,6 +35,10 @@ xz -T0 -6 -c packages/kernels-cuda/build/Release/sscan_cuda.node >"$D/sscan_cuda
 # against the reference kernel): built from the same csrc/ objects as the addon.
 make -s -C packages/kernels-cuda/dev
 xz -T0 -6 -c .device/lab/scan_lab >"$D/scan_lab.xz"
+
+# The TS builds `node packages/cli/dist/bin.js` needs (tests run from the sources instead).
+pnpm --filter @sscan/core --filter @sscan/autograd --filter @sscan/nn --filter @sscan/cli run build
+tar -cf - packages/core/dist packages/autograd/dist packages/nn/dist packages/cli/dist | xz -T0 -6 >"$D/dist.tar.xz"
 
 # Type packages are not needed to run tests.
 node tools/device/closure.mjs vitest | grep -v '^node_modules/.pnpm/@types+' | tar -cf - -T - | xz -T0 -6 >"$D/node_modules.tar.xz.tmp"

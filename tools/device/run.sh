@@ -2,12 +2,18 @@
 # Runs on the GPU machine (H200, Ubuntu 24.04, no node, no network), from the repository
 # root, with .device/cuda carried (made by tools/device/pack.sh, which says how to call this).
 #
-#   bash tools/device/run.sh [lab|smoke|smoke-test|test|bench|all]
+#   bash tools/device/run.sh [lab|smoke|smoke-test|test|bench|all|train]
 #
 # Logs go to $OUT (what comes back): smoke.log, test-kernels-cuda.log, test-core.log,
-# bench.log, bench.json, nvidia-smi.txt, lab.log. The steps' time limits (150 + 30 + 60 + 210 + 120 s) add up
-# to less than the device tool's 600 s per command, so `all` fits one call; each log is
-# written as it goes, so a step cut short still tells how far it got.
+# test-nn.log, test-matmul-tiled.log, bench.log, bench.json, nvidia-smi.txt, lab.log,
+# train.log. The steps' time limits (lab 130 + smoke 20 + tests 40 + 200 + 60 + 25 + bench 100
+# = 575 s) add up to less than the device tool's 600 s per command, so `all` fits one call;
+# each log is written as it goes, so a step cut short still tells how far it got.
+#
+# train (never part of all): `sscan train --task selective-copying --device cuda --preset
+# paper` (seqlen 4096, 16 data tokens, 2 layers, d_model 64) for $SSCAN_TRAIN_SECONDS (default
+# 540) seconds, extra flags from $SSCAN_TRAIN_ARGS; progress and held-out evaluations go to
+# train.log as they happen.
 set -uo pipefail
 mode="${1:-all}"
 OUT="${OUT:-/tmp/sscan-out}"
@@ -30,20 +36,35 @@ echo "node $(node --version) on $(uname -m); $(head -12 "$OUT/nvidia-smi.txt" | 
 status=0
 if [[ "$mode" == lab || "$mode" == all ]]; then
   unxz_to "$D/scan_lab.xz" /tmp/scan_lab && chmod +x /tmp/scan_lab
-  timeout 150 /tmp/scan_lab all 2>&1 | tee "$OUT/lab.log" || status=1
+  timeout 130 /tmp/scan_lab all 2>&1 | tee "$OUT/lab.log" || status=1
 fi
 if [[ "$mode" == smoke || "$mode" == smoke-test || "$mode" == all ]]; then
-  timeout 30 node tools/device/smoke.cjs 2>&1 | tee "$OUT/smoke.log" || status=1
+  timeout 20 node tools/device/smoke.cjs 2>&1 | tee "$OUT/smoke.log" || status=1
+fi
+if [[ "$mode" == test || "$mode" == all || "$mode" == smoke-test || "$mode" == train ]]; then
+  unxz_to "$D/node_modules.tar.xz" /tmp/sscan-nm.tar && tar -xf /tmp/sscan-nm.tar && rm /tmp/sscan-nm.tar
 fi
 if [[ "$mode" == test || "$mode" == all || "$mode" == smoke-test ]]; then
-  unxz_to "$D/node_modules.tar.xz" /tmp/sscan-nm.tar && tar -xf /tmp/sscan-nm.tar && rm /tmp/sscan-nm.tar
   vitest="$PWD/node_modules/vitest/vitest.mjs"
-  (cd packages/kernels-cuda && timeout 60 node "$vitest" run --config vitest.gpu.config.ts) 2>&1 | tee "$OUT/test-kernels-cuda.log" || status=1
+  (cd packages/kernels-cuda && timeout 40 node "$vitest" run --config vitest.gpu.config.ts) 2>&1 | tee "$OUT/test-kernels-cuda.log" || status=1
   if [[ "$mode" != smoke-test ]]; then
-    (cd packages/core && timeout 210 node "$vitest" run --config vitest.gpu.config.ts) 2>&1 | tee "$OUT/test-core.log" || status=1
+    (cd packages/core && timeout 200 node "$vitest" run --config vitest.gpu.config.ts) 2>&1 | tee "$OUT/test-core.log" || status=1
+    (cd packages/nn && timeout 60 node "$vitest" run --config vitest.gpu.config.ts) 2>&1 | tee "$OUT/test-nn.log" || status=1
+    # matmul once more on our own tiled kernel, as on a machine without cuBLAS
+    (cd packages/core && SSCAN_CUBLAS_LIBRARY=none timeout 25 node "$vitest" run --config vitest.gpu.config.ts src/__tests__/modelOps.cuda.gpu.test.ts -t 'matmul|usable') 2>&1 | tee "$OUT/test-matmul-tiled.log" || status=1
   fi
 fi
 if [[ "$mode" == bench || "$mode" == all ]]; then
-  timeout 120 node packages/kernels-cuda/bench/scan_bench.cjs --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log" || status=1
+  timeout 100 node packages/kernels-cuda/bench/scan_bench.cjs --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log" || status=1
+fi
+if [[ "$mode" == train ]]; then
+  unxz_to "$D/dist.tar.xz" /tmp/sscan-dist.tar && tar -xf /tmp/sscan-dist.tar && rm /tmp/sscan-dist.tar
+  # shellcheck disable=SC2086 # SSCAN_TRAIN_ARGS is a list of flags
+  timeout "${SSCAN_TRAIN_SECONDS:-540}" node packages/cli/dist/bin.js train --task selective-copying --device cuda \
+    --preset paper --steps 100000 --eval-every 50 ${SSCAN_TRAIN_ARGS:-} 2>&1 | tee "$OUT/train.log"
+  rc=${PIPESTATUS[0]}
+  # 124: the time limit ended it, which is the plan; anything else non-zero is a failure
+  if ((rc != 0 && rc != 124)); then status=1; fi
+  node packages/cli/dist/bin.js info >"$OUT/info.log" 2>&1 || true
 fi
 exit "$status"
