@@ -97,7 +97,14 @@ export interface ModelOpLayout {
   /** Values of the `op` scalar of Binary, Unary and UnaryGrad. */
   readonly opEnums: Readonly<Record<string, readonly string[]>>;
   readonly ops: Readonly<
-    Record<string, { readonly tensors: readonly string[]; readonly optional: readonly string[]; readonly scalars: readonly string[] }>
+    Record<
+      string,
+      {
+        readonly tensors: readonly string[];
+        readonly optional: readonly string[];
+        readonly scalars: readonly string[];
+      }
+    >
   >;
 }
 

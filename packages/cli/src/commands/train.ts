@@ -70,7 +70,8 @@ export const trainCommand = defineCommand({
     preset: {
       type: 'string',
       value: 'name',
-      description: 'paper: the Mamba paper\'s setting (--seqlen 4096 --tokens 16 --data-vocab 16 --d-model 64 --layers 2).',
+      description:
+        "paper: the Mamba paper's setting (--seqlen 4096 --tokens 16 --data-vocab 16 --d-model 64 --layers 2).",
     },
     device: {
       type: 'string',
@@ -139,7 +140,10 @@ export const trainCommand = defineCommand({
   ],
   async run(f, io) {
     parseChoiceFlag('--task', f.task ?? 'selective-copying', ['selective-copying'] as const);
-    const preset = f.preset === undefined ? null : TRAIN_PRESETS[parseChoiceFlag('--preset', f.preset, ['paper'] as const)];
+    const preset =
+      f.preset === undefined
+        ? null
+        : TRAIN_PRESETS[parseChoiceFlag('--preset', f.preset, ['paper'] as const)];
     const int = (flag: string, v: string | undefined, def: number, min: number) =>
       v === undefined ? def : parseIntFlag(flag, v, min);
     const device = f.device === undefined ? undefined : parseDeviceFlag('--device', f.device).name;

@@ -7,8 +7,8 @@
  * themselves: dev/emu/ops_emu.cpp (CPU emulator) and modelOps.cuda.gpu.test.ts (GPU).
  */
 import { CpuBackend } from '../cpu/CpuBackend';
-import { NativeBackend } from '../native/NativeBackend';
 import { FakeAddon } from '../native/__tests__/fake_addon';
+import { NativeBackend } from '../native/NativeBackend';
 import { BACKEND_PRIORITY } from '../register_backends';
 import { registerBackend, setBackend } from '../registry';
 import { describeModelOpConformance } from './conformance/modelOps.suite';

@@ -2,8 +2,8 @@
  * The Backend over a native addon: one class for CUDA now and ROCm later (same addon API,
  * see addon.ts). Memory goes through the addon's caching allocator by handle; the scan
  * kernels get their arguments as two reusable typed arrays; the model ops run native kernels
- * through model_ops.ts (HostFallback only for views of more axes than the kernels take). Work is queued on one stream per device; only read(),
- * readSync() and synchronize() wait.
+ * through model_ops.ts (HostFallback only for views of more axes than the kernels take).
+ * Work is queued on one stream per device; only read(), readSync() and synchronize() wait.
  */
 import type { Backend, BackendMemoryStats, DeviceDescription } from '../backend';
 import type { DeviceType } from '../device';

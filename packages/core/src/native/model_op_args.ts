@@ -89,7 +89,8 @@ export class ModelOpArgs {
         const out: Record<string, number> = {};
         for (const slot of wanted) {
           const i = native[kind].indexOf(slot);
-          if (i < 0) throw layoutError(`op ${name} has no ${kind === 'tensors' ? 'tensor' : 'scalar'} slot '${slot}'`);
+          if (i < 0)
+            throw layoutError(`op ${name} has no ${kind === 'tensors' ? 'tensor' : 'scalar'} slot '${slot}'`);
           out[slot] = i;
         }
         return out;
@@ -122,7 +123,9 @@ export class ModelOpArgs {
       const t = (tensors as Record<string, OpTensor | null>)[key];
       if (t === null) continue;
       if (t.shape.length > this.maxRank)
-        throw new RangeError(`${name}: argument '${key}' has rank ${t.shape.length}, more than the addon's ${this.maxRank}`);
+        throw new RangeError(
+          `${name}: argument '${key}' has rank ${t.shape.length}, more than the addon's ${this.maxRank}`,
+        );
       const dtype = this.#dtypes.indexOf(t.dtype);
       if (dtype < 0) throw layoutError(`has no dtype '${t.dtype}'`);
       const base = this.#scalarSlots + i * this.#tensorMeta;

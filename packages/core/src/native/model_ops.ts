@@ -10,6 +10,7 @@
  * the host fallback; `HostFallback.count` stays 0 otherwise.
  */
 import type { Backend } from '../backend';
+import { collapse } from '../cpu/kernels/strided';
 import { componentDType, isComplex } from '../dtype';
 import type {
   AdamWUpdateArgs,
@@ -29,10 +30,15 @@ import type {
   UnaryArgs,
   UnaryGradArgs,
 } from '../kernel_names';
-import { collapse } from '../cpu/kernels/strided';
 import type { NativeAddon } from './addon';
 import type { HostFallback } from './host_fallback';
-import { ModelOpArgs, type ModelOpName, type OpTensor, type ScalarsOf, type TensorsOf } from './model_op_args';
+import {
+  ModelOpArgs,
+  type ModelOpName,
+  type OpTensor,
+  type ScalarsOf,
+  type TensorsOf,
+} from './model_op_args';
 
 function contiguousStrides(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length);
@@ -107,16 +113,26 @@ export class NativeModelOps {
       this.fallback.run(args, ['out'], (h) => this.#host.binary(h));
       return;
     }
-    this.#run('Binary', out.storage.device, {
-      a: strided(a, c.shape, c.strides[0]),
-      b: strided(b, c.shape, c.strides[1]),
-      out: strided(out, c.shape, c.strides[2]),
-    }, { op: args.op });
+    this.#run(
+      'Binary',
+      out.storage.device,
+      {
+        a: strided(a, c.shape, c.strides[0]),
+        b: strided(b, c.shape, c.strides[1]),
+        out: strided(out, c.shape, c.strides[2]),
+      },
+      { op: args.op },
+    );
   }
 
   unary(args: UnaryArgs): void {
     const n = [numel(args.out.shape)];
-    this.#run('Unary', args.out.storage.device, { x: view(args.x, n), out: view(args.out, n) }, { op: args.op });
+    this.#run(
+      'Unary',
+      args.out.storage.device,
+      { x: view(args.x, n), out: view(args.out, n) },
+      { op: args.op },
+    );
   }
 
   unaryGrad(args: UnaryGradArgs): void {
@@ -160,7 +176,9 @@ export class NativeModelOps {
 
   /** False: not a plain same-dtype contiguous copy (the caller copies bytes for those). */
   static isPlainCopy({ src, dst }: StridedCopyArgs): boolean {
-    return src.dtype === dst.dtype && isContiguous(src.shape, src.strides) && isContiguous(dst.shape, dst.strides);
+    return (
+      src.dtype === dst.dtype && isContiguous(src.shape, src.strides) && isContiguous(dst.shape, dst.strides)
+    );
   }
 
   stridedCopy(args: StridedCopyArgs): void {
@@ -180,7 +198,12 @@ export class NativeModelOps {
       ...strided(ref, c.shape, strides),
       offset: ref.offset * f,
     });
-    this.#run('StridedCopy', dst.storage.device, { src: part(src, c.strides[0]), dst: part(dst, c.strides[1]) }, {});
+    this.#run(
+      'StridedCopy',
+      dst.storage.device,
+      { src: part(src, c.strides[0]), dst: part(dst, c.strides[1]) },
+      {},
+    );
   }
 
   matMul(args: MatMulArgs): void {
@@ -320,4 +343,3 @@ export class NativeModelOps {
     );
   }
 }
-

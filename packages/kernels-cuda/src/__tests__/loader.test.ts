@@ -112,7 +112,9 @@ describe.skipIf(!built)('the raw addon without a GPU', () => {
     expect(L.metaLength).toBe(L.scalarSlots + L.tensorSlots * (2 + 2 * L.maxRank));
     const meta = new Float64Array(L.metaLength);
     const buffers = new BigInt64Array(2 * L.tensorSlots);
-    expect(() => addon.modelOp(0, 'Matmul', meta, buffers)).toThrow(/argument 'name' must be one of .*MatMul.*got 'Matmul'/);
+    expect(() => addon.modelOp(0, 'Matmul', meta, buffers)).toThrow(
+      /argument 'name' must be one of .*MatMul.*got 'Matmul'/,
+    );
     expect(() => addon.modelOp(0, 'Binary', new Float64Array(3), buffers)).toThrow(RangeError);
     expect(() => addon.modelOp(0, 'Binary', meta, buffers)).toThrow(/'buffers.a' must be a memory handle/);
     const handle = BigInt(randInt(1, 1 << 30));
@@ -120,11 +122,15 @@ describe.skipIf(!built)('the raw addon without a GPU', () => {
     for (let i = 1; i < buffers.length; i += 2) buffers[i] = 0n;
     const slot = (i: number) => L.scalarSlots + i * (2 + 2 * L.maxRank);
     meta[slot(0) + 1] = L.maxRank + 1;
-    expect(() => addon.modelOp(0, 'Binary', meta, buffers)).toThrow(/'meta.a.rank' must be an integer in \[0, 8\], got 9/);
+    expect(() => addon.modelOp(0, 'Binary', meta, buffers)).toThrow(
+      /'meta.a.rank' must be an integer in \[0, 8\], got 9/,
+    );
     meta[slot(0) + 1] = 1;
     meta[slot(0) + 2] = 5;
     meta[slot(0) + 2 + L.maxRank] = -1;
-    expect(() => addon.modelOp(0, 'Binary', meta, buffers)).toThrow(/'meta.a.strides\[0\]' must be an integer in \[0, /);
+    expect(() => addon.modelOp(0, 'Binary', meta, buffers)).toThrow(
+      /'meta.a.strides\[0\]' must be an integer in \[0, /,
+    );
     meta[slot(0) + 2 + L.maxRank] = 1;
     try {
       addon.modelOp(0, 'Binary', meta, buffers);

@@ -31,7 +31,10 @@ function close(label: string, got: Tensor | null, want: Tensor | null, rtol = 2e
       at = i;
     }
   }
-  expect(worst, `${label}: index ${at}: got ${g[at]}, want ${w[at]} (max |want| ${scale})`).toBeLessThanOrEqual(0);
+  expect(
+    worst,
+    `${label}: index ${at}: got ${g[at]}, want ${w[at]} (max |want| ${scale})`,
+  ).toBeLessThanOrEqual(0);
 }
 
 const fallbacks = (t: Tensor) => (t.backend as { hostFallbackCount?: number }).hostFallbackCount;
@@ -65,7 +68,8 @@ describe('MambaBlock on cuda', () => {
       ag.backward(ag.sum(ag.mul(yd, tensor(wv, shape, { device: 'cuda' }))));
       close('dx', xd.grad, x.grad);
       const named = new Map(cpu.namedParameters());
-      for (const [name, p] of gpu.namedParameters()) close(`d ${name}`, p.grad, named.get(name)?.grad ?? null);
+      for (const [name, p] of gpu.namedParameters())
+        close(`d ${name}`, p.grad, named.get(name)?.grad ?? null);
 
       // eps 1 keeps the first step smooth in g (with eps ~ 0 it is sign(g), which flips for
       // near-zero gradients on any rounding difference), so parameters compare tightly

@@ -219,7 +219,9 @@ describe('NativeBackend model ops', () => {
     let built: { modelOpLayout?: unknown } | null = null;
     try {
       const require = createRequire(import.meta.url);
-      const binary = require.resolve('@sscan/kernels-cuda/package.json').replace('package.json', 'build/Release/sscan_cuda.node');
+      const binary = require
+        .resolve('@sscan/kernels-cuda/package.json')
+        .replace('package.json', 'build/Release/sscan_cuda.node');
       if (existsSync(binary)) built = require(binary);
     } catch {
       built = null;

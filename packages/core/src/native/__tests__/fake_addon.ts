@@ -229,7 +229,8 @@ export class FakeAddon implements NativeAddon {
         return;
       }
       const storage = this.#storages.get(handle);
-      if (storage === undefined) throw new RangeError(`fake modelOp(${name}): '${key}' handle ${handle} is not live`);
+      if (storage === undefined)
+        throw new RangeError(`fake modelOp(${name}): '${key}' handle ${handle} is not live`);
       const base = L.scalarSlots + i * (2 + 2 * L.maxRank);
       const dtype = L.dtypes[meta[base]] as DType;
       const rank = meta[base + 1];
@@ -239,7 +240,9 @@ export class FakeAddon implements NativeAddon {
       const byteOffset = Number(buffers[2 * i + 1]);
       const last = shape.some((n) => n === 0) ? -1 : shape.reduce((s, n, d) => s + (n - 1) * strides[d], 0);
       if (byteOffset % size !== 0 || byteOffset + (last + 1) * size > storage.byteLength)
-        throw new RangeError(`fake modelOp(${name}): '${key}' reaches outside its ${storage.byteLength} bytes`);
+        throw new RangeError(
+          `fake modelOp(${name}): '${key}' reaches outside its ${storage.byteLength} bytes`,
+        );
       args[key] = { storage, dtype, shape, strides, offset: byteOffset / size } satisfies BufferRef;
     });
     if (name === 'Binary') args.op = L.opEnums.Binary[meta[0]];
@@ -248,8 +251,7 @@ export class FakeAddon implements NativeAddon {
       const rank = (args.x as BufferRef).shape.length;
       args.axes = Array.from({ length: rank }, (_, i) => i).filter((i) => (meta[0] >> i) & 1);
     }
-    for (const flag of ['transposeA', 'transposeB', 'sgd'])
-      if (flag in args) args[flag] = args[flag] === 1;
+    for (const flag of ['transposeA', 'transposeB', 'sgd']) if (flag in args) args[flag] = args[flag] === 1;
     if (name === 'MatMul') {
       const [a, out] = [args.a as BufferRef, args.out as BufferRef];
       [args.batch, args.m, args.n] = out.shape;
