@@ -1,6 +1,6 @@
 // Portability layer: the one place that knows whether we compile with nvcc or hipcc.
 // Kernel sources include this instead of cuda_runtime.h / hip_runtime.h, so the same
-// files build for NVIDIA (warp 32) and AMD CDNA (wavefront 64).
+// files build for NVIDIA (warp 32), AMD CDNA (wavefront 64) and AMD RDNA (wavefront 32).
 #pragma once
 
 #include <cstdint>
@@ -9,10 +9,18 @@
 #if defined(SSCAN_EMU)
 // CPU emulation of the CUDA execution model (dev/emu/cuda_emu.h): the lab runs the real kernel
 // sources on a machine without a GPU to check their logic (not their speed, not races).
+// Its warp width is a build flag (dev/Makefile: `make emu-w64`), so the width-64 code paths of
+// the kernels run on a CPU as well.
 #include "cuda_emu.h"
-#define SSCAN_WARP_SIZE 32
+#define SSCAN_WARP_SIZE SSCAN_EMU_WARP_SIZE
+#define SSCAN_HOST_WARP_SIZE SSCAN_EMU_WARP_SIZE
 #define sscanGetLastError cudaGetLastError
 #define sscanSuccess cudaSuccess
+#define sscanErrorNotSupported cudaErrorNotSupported
+#define sscanErrorLaunchOutOfResources cudaErrorLaunchOutOfResources
+#define sscanMalloc cudaMalloc
+#define sscanFree cudaFree
+#define sscanMemcpyDtoH(dst, src, n) cudaMemcpy(dst, src, n, cudaMemcpyDeviceToHost)
 #define sscanFuncSetMaxDynamicSmem(f, bytes) cudaSuccess
 #elif defined(__HIPCC__)
 #include <hip/hip_runtime.h>
@@ -24,17 +32,45 @@
 #else
 #include <hip/hip_bfloat16.h>
 #endif
-#define SSCAN_WARP_SIZE 64  // CDNA wavefront; RDNA (wave32) is not a target
+// The wavefront width differs per GPU target: 64 on CDNA (gfx9xx), 32 on RDNA (gfx10xx,
+// gfx11xx). hipcc compiles the device code once per --offload-arch, with that target's width
+// in __AMDGCN_WAVEFRONT_SIZE, but the host code only once. So kWarpSize is exact in device
+// code, and in the host pass it is only a placeholder that lets device code parse: host code
+// takes the width from the device at run time (Plan::warp in scan_plan.h, scan_limits.h),
+// and device_limits() checks that the loaded code object was compiled for that width.
+#if defined(__HIP_DEVICE_COMPILE__)
+#if defined(__AMDGCN_WAVEFRONT_SIZE__)
+#define SSCAN_WARP_SIZE __AMDGCN_WAVEFRONT_SIZE__
+#elif defined(__AMDGCN_WAVEFRONT_SIZE)
+#define SSCAN_WARP_SIZE __AMDGCN_WAVEFRONT_SIZE
+#else
+#error "portability.h: this HIP compiler does not say the target's wavefront size"
+#endif
+#else
+#define SSCAN_WARP_SIZE 64  // host pass: placeholder, never used for launch geometry
+#endif
+#define SSCAN_HOST_WARP_SIZE 64  // only a fallback when the device cannot be asked
 #define sscanGetLastError hipGetLastError
 #define sscanSuccess hipSuccess
+#define sscanErrorNotSupported hipErrorNotSupported
+#define sscanErrorLaunchOutOfResources hipErrorLaunchOutOfResources
+#define sscanMalloc hipMalloc
+#define sscanFree hipFree
+#define sscanMemcpyDtoH(dst, src, n) hipMemcpy(dst, src, n, hipMemcpyDeviceToHost)
 #define sscanFuncSetMaxDynamicSmem(f, bytes) \
   hipFuncSetAttribute(reinterpret_cast<const void*>(f), hipFuncAttributeMaxDynamicSharedMemorySize, bytes)
 #else
 #include <cuda_runtime.h>
 #include <cuda_fp16.h>
 #define SSCAN_WARP_SIZE 32
+#define SSCAN_HOST_WARP_SIZE 32
 #define sscanGetLastError cudaGetLastError
 #define sscanSuccess cudaSuccess
+#define sscanErrorNotSupported cudaErrorNotSupported
+#define sscanErrorLaunchOutOfResources cudaErrorLaunchOutOfResources
+#define sscanMalloc cudaMalloc
+#define sscanFree cudaFree
+#define sscanMemcpyDtoH(dst, src, n) cudaMemcpy(dst, src, n, cudaMemcpyDeviceToHost)
 #define sscanFuncSetMaxDynamicSmem(f, bytes) \
   cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes)
 #endif
@@ -60,7 +96,11 @@
 
 namespace sscan {
 
+// Device code: the warp width of the target being compiled. Host code must not size launches
+// with it (under HIP the host pass serves every target): it uses Plan::warp, the device's.
 constexpr int kWarpSize = SSCAN_WARP_SIZE;
+// Host code: this build's usual width, used only where the device cannot be asked.
+constexpr int kHostWarpSize = SSCAN_HOST_WARP_SIZE;
 
 // ---- 16-bit float conversions, by bits so host code and both compilers agree. ----
 SSCAN_HD float bits_to_float(uint32_t u) {

@@ -7,18 +7,31 @@
 #include <cstdint>
 
 #include "portability.h"
+#include "scan_limits.h"
 #include "selective_scan.h"
 
 namespace sscan {
 namespace detail {
 
-// Tile of time steps staged through shared memory: one warp-width, so a warp's 32 (64) lanes
-// read one row of 32 (64) consecutive steps and the per-channel sums are one warp reduce.
-constexpr int kTile = kWarpSize;
+// Time steps per staged tile, for warp width w. On NVIDIA (and RDNA) one tile is one warp
+// width: a warp reads one row of 32 consecutive steps, and the per-channel sums are one warp
+// reduce. 64-wide AMD wavefronts stage 16-step tiles instead, 4 rows per wavefront read: with
+// 64-step tiles the forward's staged arrays alone need ~110 KB and the backward's >= 150 KB at
+// dstate 16, and an AMD workgroup has 64 KiB of LDS. (16 and not 32: the backward stages
+// 8 arrays of [64 channels][tile + 1] floats, 68 KB at 32 steps.)
+SSCAN_HD constexpr int tile_for_warp(int w) { return w >= 64 ? 16 : w; }
+// Device code: the tile of the target being compiled (kWarpSize is per target under HIP).
+constexpr int kTile = tile_for_warp(kWarpSize);
+static_assert(kWarpSize % kTile == 0, "a warp reads whole rows of a tile");
+// The backward's sub-tiles have kWarpSize / (NS * CW) <= kWarpSize / 4 steps: one tile holds one.
+static_assert(kWarpSize / 4 <= kTile, "a backward sub-tile fits in a tile");
 // Forward saves the state h every kSegLen steps (the "checkpoints" backward restarts from):
-// saved bytes are N*4/kSegLen per (batch, channel, step), 1/8 of an f32 input when N = 16.
+// saved bytes are N*4/kSegLen per (batch, channel, step), 1/8 of an f32 input when N = 16
+// (32-wide warps; 64-wide ones save twice as often).
 constexpr int kSegTiles = 4;
 constexpr int kSegLen = kTile * kSegTiles;
+// The forward and lambda kernels' __launch_bounds__, and the backward's largest.
+constexpr int kMaxBlockThreads = 512;
 // Enough resident threads to hide the recurrence latency; below this many, time is split
 // into chunks that run in parallel (with a carry pass between them).
 constexpr int64_t kTargetThreads = int64_t(132) * 1024;
@@ -30,12 +43,19 @@ inline int64_t g_bwd_target_threads = kTargetThreads;
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 struct Plan {
+  // The device, read at run time (scan_limits.h): host code sizes launches, tiles and shared
+  // memory from these, never from kWarpSize/kTile (device-side constants, per GPU target).
+  DeviceLimits lim;
+  int warp;         // lanes per warp: channels per block
+  int tile;         // time steps per staged tile, tile_for_warp(warp)
+  int64_t seg_len;  // steps per checkpoint segment, tile * kSegTiles
+  int64_t dstate;
   int ns;           // states per thread (template parameter of the kernels): 4 or 16
-  int k;            // warps per block, each warp one slice of ns states for 32 (64) channels
+  int k;            // warps per block, each warp one slice of ns states for `warp` channels
   int npad;         // k * ns >= dstate; states past dstate are zero and cost only wasted exps
   int cw;           // 2 for complex (re, im) else 1
   int64_t dpg;      // channels per group
-  int64_t ncb;      // channel blocks per group (a block owns kWarpSize channels of one group)
+  int64_t ncb;      // channel blocks per group (a block owns `warp` channels of one group)
   int64_t nseg;     // checkpoint segments
   int64_t nchunk;   // forward time chunks
   int64_t chunk_segs;
@@ -43,16 +63,45 @@ struct Plan {
   int64_t bchunk_segs;
 };
 
-inline Plan make_plan(const ScanShape& s, bool is_complex, bool chunked_fwd) {
-  Plan p;
-  p.ns = s.dstate <= 64 ? 4 : 16;
-  p.k = int(ceil_div(s.dstate, p.ns));
+// Dynamic shared memory per block of the forward and backward main kernels, defined next to
+// each kernel's shared-memory layout (selective_scan_fwd.cu, selective_scan_bwd.cu).
+size_t fwd_smem_bytes(const Plan& pl);
+size_t bwd_smem_bytes(const Plan& pl);
+// Success if a block of `threads` threads using `smem` bytes fits the device and the kernel's
+// launch bound `thread_bound`; else sscanErrorLaunchOutOfResources, with a message naming op,
+// kernel, the needed and the available resources (selective_scan_error_detail). Every scan
+// launcher calls it first: a launch that cannot fit is refused, never attempted.
+sscanError_t check_launch(const Plan& pl, const char* op, const char* kernel, size_t smem, int threads,
+                          int thread_bound);
+
+inline void set_states(Plan& p, int ns) {
+  p.ns = ns;
+  p.k = int(ceil_div(p.dstate, p.ns));
   p.npad = p.k * p.ns;
+}
+inline bool block_fits(const Plan& p) {
+  const int threads = p.k * p.warp;
+  return threads <= std::min(kMaxBlockThreads, p.lim.max_threads) && fwd_smem_bytes(p) <= p.lim.smem_per_block &&
+         bwd_smem_bytes(p) <= p.lim.smem_per_block;
+}
+
+inline Plan make_plan(const ScanShape& s, bool is_complex, bool chunked_fwd, const DeviceLimits& lim) {
+  Plan p;
+  p.lim = lim;
+  p.warp = lim.warp;
+  p.tile = tile_for_warp(p.warp);
+  p.seg_len = int64_t(p.tile) * kSegTiles;
+  p.dstate = s.dstate;
   p.cw = is_complex ? 2 : 1;
+  // 4 states per thread where the blocks fit the device (always on NVIDIA's 227 KB for
+  // dstate <= 64); else 16, which needs a quarter of the warps and of the backward's partials
+  // (64-wide AMD wavefronts from dstate 16, 32-wide ones from dstate 64: 64 KiB of LDS).
+  set_states(p, 4);
+  if (s.dstate > 64 || !block_fits(p)) set_states(p, 16);
   p.dpg = s.dim / s.groups;
-  p.ncb = ceil_div(p.dpg, kWarpSize);
-  p.nseg = ceil_div(s.seqlen, kSegLen);
-  const int64_t threads = s.batch * s.groups * p.ncb * kWarpSize * p.k;
+  p.ncb = ceil_div(p.dpg, p.warp);
+  p.nseg = ceil_div(s.seqlen, p.seg_len);
+  const int64_t threads = s.batch * s.groups * p.ncb * p.warp * p.k;
   const int64_t want_f = std::max<int64_t>(1, ceil_div(g_fwd_target_threads, threads));
   const int64_t want_b = std::max<int64_t>(1, ceil_div(g_bwd_target_threads, threads));
   int64_t nchunk = chunked_fwd ? std::min(want_f, p.nseg) : 1;

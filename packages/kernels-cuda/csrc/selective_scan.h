@@ -96,8 +96,14 @@ size_t selective_scan_bwd_workspace_bytes(const ScanBwdParams& p);
 
 // Launch on `stream`; return the first launch error (cudaGetLastError) or success. The
 // caller has validated every shape and pointer: these functions trust their input.
+// A configuration that cannot fit the device (shared memory, threads per block: AMD GPUs have
+// 64 KiB of LDS per workgroup) is refused before any launch with LaunchOutOfResources, and
+// selective_scan_error_detail() says why.
 sscanError_t selective_scan_fwd(const ScanFwdParams& p, sscanStream_t stream);
 sscanError_t selective_scan_bwd(const ScanBwdParams& p, void* workspace, sscanStream_t stream);
+// Why the last scan function called on this thread failed, when the error code alone does not
+// say it (a refused launch, a warp-width mismatch between device and build); else "".
+const char* selective_scan_error_detail();
 
 // One decode step: state (batch, dim, dstate) is updated in place; x, dt, z, out are
 // (batch, dim) in dtype; B, C are (batch, groups, dstate) in dtype (complex64 if complex)

@@ -301,7 +301,7 @@ __global__ void __launch_bounds__(MAXT) selective_scan_bwd_kernel1(KArgs a) {
       }
       // Epilogue over the tile, row-wise (coalesced): du, ddelta, dz; dD and dbias sums.
       for (int e = threadIdx.x; e < kWarpSize * kTile; e += blockDim.x) {
-        const int c = e / kTile, t = e % kTile;  // a warp owns one channel row (kTile == warp)
+        const int c = e / kTile, t = e % kTile;  // kTile lanes of a warp own one channel row
         const int64_t ccl = p.cb * kWarpSize + c;
         const bool ok = ccl < a.dpg && t < tlen;
         float dD = 0.f, dbias = 0.f;
@@ -322,8 +322,8 @@ __global__ void __launch_bounds__(MAXT) selective_scan_bwd_kernel1(KArgs a) {
           dD = dpre * u;
           dbias = ddelta;
         }
-        dD = warp_sum<kWarpSize>(dD);
-        dbias = warp_sum<kWarpSize>(dbias);
+        dD = warp_sum<kTile>(dD);
+        dbias = warp_sum<kTile>(dbias);
         if (t == 0) {
           s_chan[c] += dD;
           s_chan[kWarpSize + c] += dbias;
@@ -363,23 +363,25 @@ __global__ void __launch_bounds__(MAXT) selective_scan_bwd_kernel1(KArgs a) {
 
 size_t bwd_smem_bytes(const Plan& pl) {
   const int stride = bc_stride(pl.npad, pl.cw);
-  const int tr = kWarpSize / (pl.ns * pl.cw);
-  return sizeof(float) * (8 * kWarpSize * (kTile + 1) + 2 * kTile * stride +
-                          3 * pl.k * kWarpSize * (tr + 1) + 2 * kWarpSize);
+  const int tr = pl.warp / (pl.ns * pl.cw);
+  return sizeof(float) * (8 * pl.warp * (pl.tile + 1) + 2 * pl.tile * stride +
+                          3 * pl.k * pl.warp * (tr + 1) + 2 * pl.warp);
 }
 
 template <int NS, int MAXT, bool CPLX, bool VARB, bool VARC>
 sscanError_t launch_bwd_main(KArgs a, const Plan& pl, sscanStream_t stream) {
   auto kern = selective_scan_bwd_kernel1<NS, MAXT, CPLX, VARB, VARC>;
   const size_t smem = bwd_smem_bytes(pl);
+  sscanError_t e = check_launch(pl, "selective_scan_bwd", "backward", smem, pl.k * pl.warp, MAXT);
+  if (e != sscanSuccess) return e;
   if (smem > 48 * 1024) {
-    sscanError_t e = sscanFuncSetMaxDynamicSmem(kern, int(smem));
+    e = sscanFuncSetMaxDynamicSmem(kern, int(smem));
     if (e != sscanSuccess) return e;
   }
   a.chunk_base = 0;
   a.nchunk_launch = a.nchunk;
   const int64_t blocks = a.batch * a.groups * a.nchunk * a.ncb;
-  SSCAN_LAUNCH(kern, dim3(unsigned(blocks)), dim3(pl.k * kWarpSize), smem, stream, a);
+  SSCAN_LAUNCH(kern, dim3(unsigned(blocks)), dim3(pl.k * pl.warp), smem, stream, a);
   return sscanGetLastError();
 }
 
@@ -394,7 +396,7 @@ sscanError_t dispatch_bwd_bc(const KArgs& a, const Plan& pl, bool vb, bool vc, s
 sscanError_t launch_bwd_main_kernel(const KArgs& a, const Plan& pl, bool cplx, bool vb, bool vc,
                                     sscanStream_t stream) {
   sscanError_t e;
-  if (pl.ns == 4 && pl.k * kWarpSize <= 128) {
+  if (pl.ns == 4 && pl.k * pl.warp <= 128) {
     e = cplx ? dispatch_bwd_bc<4, 128, true>(a, pl, vb, vc, stream)
                      : dispatch_bwd_bc<4, 128, false>(a, pl, vb, vc, stream);
   } else if (pl.ns == 4) {

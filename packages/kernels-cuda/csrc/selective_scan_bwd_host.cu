@@ -42,18 +42,24 @@ BwdLayout bwd_layout(const ScanBwdParams& bp, const Plan& pl) {
 }  // namespace detail
 
 size_t selective_scan_bwd_workspace_bytes(const ScanBwdParams& p) {
-  const detail::Plan pl = detail::make_plan(p.fwd.shape, p.fwd.is_complex, true);
+  const detail::Plan pl = detail::make_plan(p.fwd.shape, p.fwd.is_complex, true, detail::device_limits_or_default());
   return detail::bwd_layout(p, pl).total * 4;
 }
 
 sscanError_t selective_scan_bwd(const ScanBwdParams& bp, void* workspace, sscanStream_t stream) {
   using namespace detail;
   const ScanFwdParams& f = bp.fwd;
-  const Plan pl = make_plan(f.shape, f.is_complex, true);
+  clear_error_detail();
+  DeviceLimits lim;
+  sscanError_t e = device_limits(&lim);
+  if (e != sscanSuccess) return e;
+  const Plan pl = make_plan(f.shape, f.is_complex, true, lim);
+  // Refused before anything runs if the main kernel cannot fit this device (scan_plan.h).
+  e = check_launch(pl, "selective_scan_bwd", "backward", bwd_smem_bytes(pl), pl.k * pl.warp, kMaxBlockThreads);
+  if (e != sscanSuccess) return e;
   const BwdLayout l = bwd_layout(bp, pl);
   float* ws = static_cast<float*>(workspace);
   float* ck;
-  sscanError_t e;
   if (bp.saved) {
     ck = static_cast<float*>(const_cast<void*>(bp.saved));
   } else {  // recompute the checkpoints (forward without outputs)

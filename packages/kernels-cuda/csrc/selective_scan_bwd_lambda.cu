@@ -114,17 +114,19 @@ __global__ void selective_scan_bwd_lambda_carry_kernel(KArgs a) {
 template <int NS, bool CPLX, bool VARC>
 sscanError_t launch_lambda_t(KArgs a, const Plan& pl, sscanStream_t stream) {
   const int stride = bc_stride(pl.npad, pl.cw);
-  const size_t smem = sizeof(float) * (3 * kWarpSize * (kTile + 1) + kTile * stride);
+  const size_t smem = sizeof(float) * (3 * pl.warp * (pl.tile + 1) + pl.tile * stride);
   auto kern = selective_scan_bwd_lambda_local_kernel<NS, CPLX, VARC>;
+  sscanError_t e = check_launch(pl, "selective_scan_bwd", "backward lambda", smem, pl.k * pl.warp, kMaxBlockThreads);
+  if (e != sscanSuccess) return e;
   if (smem > 48 * 1024) {
-    sscanError_t e = sscanFuncSetMaxDynamicSmem(kern, int(smem));
+    e = sscanFuncSetMaxDynamicSmem(kern, int(smem));
     if (e != sscanSuccess) return e;
   }
   a.chunk_base = 1;
   a.nchunk_launch = a.nchunk - 1;
   const int64_t blocks = a.batch * a.groups * a.nchunk_launch * a.ncb;
-  SSCAN_LAUNCH(kern, dim3(unsigned(blocks)), dim3(pl.k * kWarpSize), smem, stream, a);
-  sscanError_t e = sscanGetLastError();
+  SSCAN_LAUNCH(kern, dim3(unsigned(blocks)), dim3(pl.k * pl.warp), smem, stream, a);
+  e = sscanGetLastError();
   if (e != sscanSuccess) return e;
   const int64_t total = a.batch * a.dim * pl.npad;
   SSCAN_LAUNCH(selective_scan_bwd_lambda_carry_kernel<CPLX>, dim3(unsigned(ceil_div(total, 256))), 256, 0, stream, a);

@@ -194,19 +194,21 @@ __global__ void selective_scan_fwd_carry_kernel(KArgs a) {
 
 size_t fwd_smem_bytes(const Plan& pl) {
   const int stride = bc_stride(pl.npad, pl.cw);
-  return sizeof(float) * (2 * kWarpSize * (kTile + 1) + 2 * kTile * stride + pl.k * kWarpSize * (kTile + 1));
+  return sizeof(float) * (2 * pl.warp * (pl.tile + 1) + 2 * pl.tile * stride + pl.k * pl.warp * (pl.tile + 1));
 }
 
 template <int NS, bool CPLX, bool VARB, bool VARC, bool LOCAL>
 sscanError_t launch_fwd_pass(const KArgs& a, const Plan& pl, sscanStream_t stream) {
   auto kern = selective_scan_fwd_kernel1<NS, CPLX, VARB, VARC, LOCAL>;
   const size_t smem = fwd_smem_bytes(pl);
+  sscanError_t e = check_launch(pl, "selective_scan_fwd", "forward", smem, pl.k * pl.warp, kMaxBlockThreads);
+  if (e != sscanSuccess) return e;
   if (smem > 48 * 1024) {
-    sscanError_t e = sscanFuncSetMaxDynamicSmem(kern, int(smem));
+    e = sscanFuncSetMaxDynamicSmem(kern, int(smem));
     if (e != sscanSuccess) return e;
   }
   const int64_t blocks = a.batch * a.groups * a.nchunk_launch * a.ncb;
-  SSCAN_LAUNCH(kern, dim3(unsigned(blocks)), dim3(pl.k * kWarpSize), smem, stream, a);
+  SSCAN_LAUNCH(kern, dim3(unsigned(blocks)), dim3(pl.k * pl.warp), smem, stream, a);
   return sscanGetLastError();
 }
 
@@ -242,7 +244,7 @@ KArgs make_kargs(const ScanFwdParams& p, const Plan& pl) {
   a.N = p.shape.dstate;
   a.groups = (p.variable_B || p.variable_C) ? p.shape.groups : 1;
   a.dpg = a.dim / a.groups;
-  a.ncb = ceil_div(a.dpg, kWarpSize);
+  a.ncb = ceil_div(a.dpg, pl.warp);
   a.nseg = pl.nseg;
   a.npad = pl.npad;
   a.dtype = int(p.dtype);
@@ -287,12 +289,16 @@ sscanError_t fwd_impl(const ScanFwdParams& p, const Plan& pl, float* ck, float* 
 }  // namespace detail
 
 size_t selective_scan_saved_bytes(const ScanFwdParams& p) {
-  const detail::Plan pl = detail::make_plan(p.shape, p.is_complex, true);
+  const detail::Plan pl = detail::make_plan(p.shape, p.is_complex, true, detail::device_limits_or_default());
   return detail::saved_bytes(p.shape, pl);
 }
 
 sscanError_t selective_scan_fwd(const ScanFwdParams& p, sscanStream_t stream) {
-  const detail::Plan pl = detail::make_plan(p.shape, p.is_complex, p.saved != nullptr);
+  detail::clear_error_detail();
+  detail::DeviceLimits lim;
+  const sscanError_t e = detail::device_limits(&lim);
+  if (e != sscanSuccess) return e;
+  const detail::Plan pl = detail::make_plan(p.shape, p.is_complex, p.saved != nullptr, lim);
   float* ck = static_cast<float*>(p.saved);
   float* sdt = ck ? ck + detail::align256(detail::ck_floats(p.shape, pl) * 4) / 4 : nullptr;
   return detail::fwd_impl(p, pl, ck, sdt, true, stream);

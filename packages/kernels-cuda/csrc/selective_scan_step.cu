@@ -54,10 +54,14 @@ __global__ void selective_scan_step_kernel1(ScanStepParams p) {
 }  // namespace detail
 
 sscanError_t selective_scan_step(const ScanStepParams& p, sscanStream_t stream) {
+  detail::clear_error_detail();
   const int64_t warps = p.shape.batch * p.shape.dim;
   if (warps == 0) return sscanSuccess;
+  detail::DeviceLimits lim;  // the device's warp width: the kernel's kWarpSize on its target
+  const sscanError_t e = detail::device_limits(&lim);
+  if (e != sscanSuccess) return e;
   const int threads = 256;
-  const int64_t blocks = detail::ceil_div(warps * kWarpSize, threads);
+  const int64_t blocks = detail::ceil_div(warps * lim.warp, threads);
   if (p.is_complex) SSCAN_LAUNCH(detail::selective_scan_step_kernel1<true>, dim3(unsigned(blocks)), threads, 0, stream, p);
   else SSCAN_LAUNCH(detail::selective_scan_step_kernel1<false>, dim3(unsigned(blocks)), threads, 0, stream, p);
   return sscanGetLastError();

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Builds the ROCm addon with cmake-js and hipcc, or skips cleanly where ROCm is not installed.
 //
-//   node scripts/build.cjs                        gfx908;gfx90a (CMakeLists.txt's default)
+//   node scripts/build.cjs                        gfx90a;gfx1030 (CMakeLists.txt's default: one
+//                                                 target per wavefront width, 64 and 32)
+//   SSCAN_HIP_ARCHS="gfx908;gfx90a;gfx1030" node scripts/build.cjs   the release list
 //   SSCAN_HIP_ARCHS="gfx90a" node scripts/build.cjs        one architecture (faster)
 //   SSCAN_HIP_ARCHS="gfx942;gfx1100" node scripts/build.cjs   needs ROCm 6 or newer
 //
@@ -46,8 +48,8 @@ if (!hipcc) {
   process.exit(0);
 }
 
-// The default list is CMakeLists.txt's (SSCAN_HIP_ARCHS there says why gfx1030 is not in it).
-const archs = process.env.SSCAN_HIP_ARCHS || 'gfx908;gfx90a';
+// The default list is CMakeLists.txt's (SSCAN_HIP_ARCHS there says why these two).
+const archs = process.env.SSCAN_HIP_ARCHS || 'gfx90a;gfx1030';
 const cmakeJs = require.resolve('cmake-js/bin/cmake-js', { paths: [root] });
 const common = ['--directory', root, '--config', 'Release', `--cxx=${hipcc}`, `--CDSSCAN_HIP_ARCHS=${archs}`];
 // hipcc decides its target platform at each call; with nvcc on PATH it would pick NVIDIA.

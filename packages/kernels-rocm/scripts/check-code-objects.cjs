@@ -4,12 +4,12 @@
 //   1. every architecture asked for has a code object in every offload bundle (one bundle per
 //      source file with kernels): a target silently dropped would only show up on a user's GPU;
 //   2. every architecture has the same kernels: the host side registers one set of kernels, so
-//      if a target compiled different template instances (say a warp width taken from the
-//      target, 32 on RDNA, while the host launches the 64-wide one), that target's launches
-//      would fail with hipErrorInvalidDeviceFunction;
+//      if a target compiled different template instances (the warp width differs per target,
+//      64 on CDNA and 32 on RDNA, but it must change what a kernel computes, never which
+//      kernels exist), that target's launches would fail with hipErrorInvalidDeviceFunction;
 //   3. every kernel has its host-side handle (the symbol the host launches through).
 //
-//   node scripts/check-code-objects.cjs [binary] [--archs gfx908,gfx90a]
+//   node scripts/check-code-objects.cjs [binary] [--archs gfx90a,gfx1030]
 // --archs defaults to the build's SSCAN_HIP_ARCHS (build/CMakeCache.txt). Exits 1 on a problem.
 // Reads the ELF files itself (little-endian ELF64 only), so it needs no ROCm tool.
 'use strict';
@@ -151,7 +151,7 @@ if (require.main === module) {
   const archs =
     archFlag >= 0
       ? args[archFlag + 1].split(/[,;]/).filter(Boolean)
-      : (archsFromCache(root) ?? ['gfx908', 'gfx90a']);
+      : (archsFromCache(root) ?? ['gfx90a', 'gfx1030']);
   const binary =
     args.find((a, i) => !a.startsWith('--') && i !== archFlag + 1) ??
     path.join(root, 'build/Release/sscan_rocm.node');

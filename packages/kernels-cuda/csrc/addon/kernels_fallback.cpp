@@ -25,4 +25,6 @@ __attribute__((weak)) sscanError_t selective_scan_step(const ScanStepParams&, ss
   return cudaErrorNotSupported;
 }
 
+__attribute__((weak)) const char* selective_scan_error_detail() { return ""; }
+
 }  // namespace sscan

@@ -211,6 +211,21 @@ static_assert(int{kFwdInitialState} == int{kBwdInitialState} && int{kFwdU} == in
               "fwd and bwd share the order of the forward inputs");
 
 void CheckLaunch(cudaError_t err, const char* op, const char* fn) {
+  if (err == cudaSuccess) return;
+  // A launch the kernels refused (it cannot fit this GPU, or the build's warp width is not
+  // the device's): their own message names the kernel and the needed and available resources.
+  const std::string detail = selective_scan_error_detail();
+  if (!detail.empty()) {
+    (void)cudaGetLastError();
+    Failure f;
+    f.code = "ERR_SSCAN_CUDA";
+    f.op = op;
+    f.cuda_error = cudaGetErrorName(err);
+    f.file = __FILE__;
+    f.line = __LINE__;
+    f.message = std::string(op) + ": " + detail + " (" + f.cuda_error + ")";
+    throw f;
+  }
   if (err == cudaErrorNotSupported) {
     ThrowFailure("ERR_SSCAN_NOT_BUILT", op,
                  std::string(fn) + " returned cudaErrorNotSupported: no kernel for this "
