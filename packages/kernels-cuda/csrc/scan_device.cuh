@@ -1,6 +1,6 @@
 // Device-side pieces shared by the forward, backward and step kernels: the flattened kernel
-// arguments, element loads/stores by runtime dtype, shared-memory staging of time tiles, the
-// per-thread recurrence over a staged tile, and warp-width-templated reductions.
+// arguments, element loads/stores by runtime dtype, the per-thread recurrence over a staged
+// tile, and warp-width-templated reductions. Staging of tiles: scan_stage.cuh.
 //
 // Thread layout of the scan kernels (forward and backward alike): a block owns kWarpSize
 // consecutive channels of one group and one time chunk. Lane = channel, warp = a slice of NS
@@ -72,71 +72,6 @@ SSCAN_D BlockPos block_pos(const KArgs& a) {
 // Row stride (floats) of a staged B/C tile s[t][n*cw + part]: +4 keeps 16-byte alignment
 // and spreads the transposing stores over banks.
 SSCAN_HD int bc_stride(int npad, int cw) { return npad * cw + 4; }
-
-// Stage u and dt = softplus(delta + bias) for the block's channels over steps [t0, t0+kTile):
-// s_u[c][t], s_dt[c][t] with row stride kTile+1 (lanes = channels read one column without
-// bank conflicts). Steps past t_end and channels past the group get u = dt = 0, which makes
-// the recurrence step an exact no-op (a = 1, x = 0).
-SSCAN_D void stage_u_dt(const KArgs& a, const BlockPos& p, int64_t t0, int64_t t_end, float* s_u,
-                        float* s_dt) {
-  for (int e = threadIdx.x; e < kWarpSize * kTile; e += blockDim.x) {
-    const int c = e / kTile, t = e % kTile;
-    const int64_t cl = p.cb * kWarpSize + c, tt = t0 + t;
-    float u = 0.f, dt = 0.f;
-    if (cl < a.dpg && tt < t_end) {
-      const int64_t d = p.g * a.dpg + cl;
-      const int64_t idx = (p.b * a.dim + d) * a.L + tt;
-      u = ld(a.u, idx, a.dtype);
-      float x = ld(a.delta, idx, a.dtype) + (a.bias ? a.bias[d] : 0.f);
-      dt = a.softplus ? softplus(x) : x;
-    }
-    s_u[c * (kTile + 1) + t] = u;
-    s_dt[c * (kTile + 1) + t] = dt;
-  }
-}
-
-// Backward: dy = dout * silu(z) (or dout), the gradient reaching y; optionally dout and z
-// themselves for the epilogue (dz, dD). Zero outside the block's valid channels/steps.
-SSCAN_D void stage_dy(const KArgs& a, const BlockPos& p, int64_t t0, int64_t t_end, float* s_dy,
-                      float* s_dout, float* s_z) {
-  for (int e = threadIdx.x; e < kWarpSize * kTile; e += blockDim.x) {
-    const int c = e / kTile, t = e % kTile;
-    const int64_t cl = p.cb * kWarpSize + c, tt = t0 + t;
-    float dout = 0.f, z = 0.f, dy = 0.f;
-    if (cl < a.dpg && tt < t_end) {
-      const int64_t idx = (p.b * a.dim + p.g * a.dpg + cl) * a.L + tt;
-      dout = ld(a.dout, idx, a.dtype);
-      dy = dout;
-      if (a.z) {
-        z = ld(a.z, idx, a.dtype);
-        dy *= silu(z);
-      }
-    }
-    s_dy[c * (kTile + 1) + t] = dy;
-    if (s_dout) s_dout[c * (kTile + 1) + t] = dout;
-    if (s_z) s_z[c * (kTile + 1) + t] = z;
-  }
-}
-
-// Stage a variable B or C tile: s[t * stride + n*cw + part]; zero past dstate or t_end.
-template <bool CPLX>
-SSCAN_D void stage_bc(const KArgs& a, const void* src, const BlockPos& p, int64_t t0, int64_t t_end,
-                      float* s) {
-  const int stride = bc_stride(a.npad, CPLX ? 2 : 1);
-  for (int e = threadIdx.x; e < a.npad * kTile; e += blockDim.x) {
-    const int n = e / kTile, t = e % kTile;
-    const int64_t tt = t0 + t;
-    const bool ok = n < a.N && tt < t_end;
-    const int64_t idx = ((p.b * a.groups + p.g) * a.N + n) * a.L + tt;
-    if (CPLX) {
-      float2 v = ok ? static_cast<const float2*>(src)[idx] : make_float2(0.f, 0.f);
-      s[t * stride + 2 * n] = v.x;
-      s[t * stride + 2 * n + 1] = v.y;
-    } else {
-      s[t * stride + n] = ok ? ld(src, idx, a.dtype) : 0.f;
-    }
-  }
-}
 
 // Per-thread parameters of NS states n = k*NS + j of channel d: A (real part times log2 e),
 // and constant B, C when they are not variable. Zero past dstate.

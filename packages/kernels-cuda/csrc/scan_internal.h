@@ -1,7 +1,7 @@
 // Host-side launchers shared between the kernel translation units (not part of the addon API).
 #pragma once
 
-#include "scan_device.cuh"
+#include "scan_stage.cuh"
 
 namespace sscan {
 namespace detail {

@@ -23,10 +23,12 @@ namespace detail {
 
 constexpr float kLn2 = 0.6931471805599453f;
 
-// MAXT: the block size bound. 128 for dstate <= 16 (4 warps) lets the compiler use up to 255
-// registers, which the recompute arrays need; larger dstate runs 512-thread blocks (<= 128).
+// MAXT: the block size bound. 128 for dstate <= 16 (4 warps); real kernels there are held to
+// 168 registers so three blocks share an SM (v2: more warps to hide latency, at the price of a
+// few hundred bytes of spills), complex ones may use 255. Larger dstate runs 512-thread blocks
+// (<= 128 registers).
 template <int NS, int MAXT, bool CPLX, bool VARB, bool VARC>
-__global__ void __launch_bounds__(MAXT) selective_scan_bwd_kernel1(KArgs a) {
+__global__ void __launch_bounds__(MAXT, (MAXT <= 128 && !CPLX) ? 3 : 1) selective_scan_bwd_kernel1(KArgs a) {
   constexpr int CW = CPLX ? 2 : 1;
   constexpr int TR = kWarpSize / (NS * CW);  // sub-tile steps
   constexpr int V = NS * CW * TR;            // == kWarpSize values per lane per sub-tile
@@ -105,8 +107,7 @@ __global__ void __launch_bounds__(MAXT) selective_scan_bwd_kernel1(KArgs a) {
         const int64_t t0 = ts + q * kTile;
         if (q == kSegTiles - 1 || t0 >= te) break;  // last tile's end state is not needed
         __syncthreads();
-        stage_u_dt(a, p, t0, te, s_u, s_dt);
-        if (VARB) stage_bc<CPLX>(a, a.B, p, t0, te, s_B);
+        stage_tile<CPLX, false, VARB, false>(a, p, t0, te, s_u, s_dt, nullptr, nullptr, nullptr, s_B, nullptr);
         __syncthreads();
         advance<NS, CPLX, VARB>(hr, hi, sp, u_row, dt_row, s_B, stride, n0, 0, kTile);
       }
@@ -117,10 +118,7 @@ __global__ void __launch_bounds__(MAXT) selective_scan_bwd_kernel1(KArgs a) {
       if (t0 >= te) continue;
       const int tlen = int(te - t0 < kTile ? te - t0 : kTile);
       __syncthreads();
-      stage_u_dt(a, p, t0, te, s_u, s_dt);
-      stage_dy(a, p, t0, te, s_dy, s_dout, s_z);
-      if (VARB) stage_bc<CPLX>(a, a.B, p, t0, te, s_B);
-      if (VARC) stage_bc<CPLX>(a, a.C, p, t0, te, s_C);
+      stage_tile<CPLX, true, VARB, VARC>(a, p, t0, te, s_u, s_dt, s_dy, s_dout, s_z, s_B, s_C);
       __syncthreads();
       // Sub-tile start states: kept in registers when they fit (one pass over the tile), else
       // each sub-tile re-advances from the tile start (NS=16 / complex: rare shapes).

@@ -39,9 +39,7 @@ __global__ void __launch_bounds__(512) selective_scan_bwd_lambda_local_kernel(KA
   for (int64_t q = ntiles - 1; q >= 0; --q) {
     const int64_t t0 = t_begin + q * kTile;
     __syncthreads();
-    stage_u_dt(a, p, t0, t_end, s_u, s_dt);
-    stage_dy(a, p, t0, t_end, s_dy, nullptr, nullptr);
-    if (VARC) stage_bc<CPLX>(a, a.C, p, t0, t_end, s_C);
+    stage_tile<CPLX, true, false, VARC>(a, p, t0, t_end, s_u, s_dt, s_dy, nullptr, nullptr, nullptr, s_C);
     __syncthreads();
     const int tlen = int(t_end - t0 < kTile ? t_end - t0 : kTile);
     for (int t = tlen - 1; t >= 0; --t) {

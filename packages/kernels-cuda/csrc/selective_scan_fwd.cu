@@ -14,7 +14,7 @@
 //   (LOCAL) scans each chunk from h = 0; a carry pass chains the chunk end states with the
 //   chunk decay exp(A * sum dt); pass 2 (FINAL) rescans each chunk from its true start state.
 // - FINAL saves h every kSegLen steps (the checkpoints backward restarts from).
-#include "scan_device.cuh"
+#include "scan_stage.cuh"
 #include "selective_scan.h"
 
 namespace sscan {
@@ -31,6 +31,8 @@ __global__ void __launch_bounds__(512) selective_scan_fwd_kernel1(KArgs a) {
   float* s_B = s_dt + kWarpSize * (kTile + 1);
   float* s_C = s_B + kTile * stride;
   float* s_y = s_C + kTile * stride;  // [K][kWarpSize][kTile+1]
+  float* s_z = s_y + K * kWarpSize * (kTile + 1);
+  const bool gate = !LOCAL && a.write_out && a.z;
 
   const BlockPos p = block_pos(a);
   const int64_t cl = p.cb * kWarpSize + lane;
@@ -62,6 +64,42 @@ __global__ void __launch_bounds__(512) selective_scan_fwd_kernel1(KArgs a) {
   }
   float sum_dt = 0.f;
 
+  // The next tile's rows in registers (first staging batch): fetched before the current tile
+  // is computed, so their loads are in flight meanwhile (scan_stage.cuh).
+  RawRows nu, ndl, nz, nbr, nbi, ncr, nci;
+  const int chan_batches = stage_batches(kWarpSize, K), bc_batches = stage_batches(a.npad, K);
+  auto fetch_tile = [&](int64_t t0) {
+    fetch_chan(nu, a.u, a, p, t0, t_end, 0);
+    fetch_chan(ndl, a.delta, a, p, t0, t_end, 0);
+    if (gate) fetch_chan(nz, a.z, a, p, t0, t_end, 0);
+    if (VARB) fetch_bc<CPLX>(nbr, nbi, a.B, a, p, t0, t_end, 0);
+    if (VARC && !LOCAL) fetch_bc<CPLX>(ncr, nci, a.C, a, p, t0, t_end, 0);
+  };
+  auto put_tile = [&](int64_t t0) {
+    put_u_dt(nu, ndl, a, p, t0, t_end, 0, s_u, s_dt);
+    if (gate) put_chan(nz, a, 0, s_z);
+    if (VARB) put_bc<CPLX>(nbr, nbi, a, 0, s_B);
+    if (VARC && !LOCAL) put_bc<CPLX>(ncr, nci, a, 0, s_C);
+    for (int b = 1; b < chan_batches; ++b) {  // blocks of fewer than 4 warps: the rest now
+      fetch_chan(nu, a.u, a, p, t0, t_end, b);
+      fetch_chan(ndl, a.delta, a, p, t0, t_end, b);
+      if (gate) fetch_chan(nz, a.z, a, p, t0, t_end, b);
+      put_u_dt(nu, ndl, a, p, t0, t_end, b, s_u, s_dt);
+      if (gate) put_chan(nz, a, b, s_z);
+    }
+    for (int b = 1; b < bc_batches; ++b) {
+      if (VARB) {
+        fetch_bc<CPLX>(nbr, nbi, a.B, a, p, t0, t_end, b);
+        put_bc<CPLX>(nbr, nbi, a, b, s_B);
+      }
+      if (VARC && !LOCAL) {
+        fetch_bc<CPLX>(ncr, nci, a.C, a, p, t0, t_end, b);
+        put_bc<CPLX>(ncr, nci, a, b, s_C);
+      }
+    }
+  };
+  if (t_begin < t_end) fetch_tile(t_begin);
+
   for (int64_t t0 = t_begin; t0 < t_end; t0 += kTile) {
     if (!LOCAL && a.ck && t0 % kSegLen == 0 && active) {
       float* dst = a.ck + (bd * a.nseg + t0 / kSegLen) * a.npad * CW + n0 * CW;
@@ -72,10 +110,9 @@ __global__ void __launch_bounds__(512) selective_scan_fwd_kernel1(KArgs a) {
       }
     }
     __syncthreads();  // previous tile fully consumed
-    stage_u_dt(a, p, t0, t_end, s_u, s_dt);
-    if (VARB) stage_bc<CPLX>(a, a.B, p, t0, t_end, s_B);
-    if (VARC && !LOCAL) stage_bc<CPLX>(a, a.C, p, t0, t_end, s_C);
+    put_tile(t0);
     __syncthreads();
+    if (t0 + kTile < t_end) fetch_tile(t0 + kTile);
     const int tlen = int(t_end - t0 < kTile ? t_end - t0 : kTile);
     const float* u_row = s_u + lane * (kTile + 1);
     const float* dt_row = s_dt + lane * (kTile + 1);
@@ -124,7 +161,7 @@ __global__ void __launch_bounds__(512) selective_scan_fwd_kernel1(KArgs a) {
       const int64_t idx = (p.b * a.dim + dd) * a.L + t0 + t;
       float o = y;
       if (a.D) o += a.D[dd] * s_u[c * (kTile + 1) + t];
-      if (a.z) o *= silu(ld(a.z, idx, a.dtype));
+      if (a.z) o *= silu(s_z[c * (kTile + 1) + t]);
       st(a.out, idx, o, a.dtype);
     }
   }
@@ -194,7 +231,7 @@ __global__ void selective_scan_fwd_carry_kernel(KArgs a) {
 
 size_t fwd_smem_bytes(const Plan& pl) {
   const int stride = bc_stride(pl.npad, pl.cw);
-  return sizeof(float) * (2 * pl.warp * (pl.tile + 1) + 2 * pl.tile * stride + pl.k * pl.warp * (pl.tile + 1));
+  return sizeof(float) * ((3 + pl.k) * pl.warp * (pl.tile + 1) + 2 * pl.tile * stride);
 }
 
 template <int NS, bool CPLX, bool VARB, bool VARC, bool LOCAL>
