@@ -129,9 +129,13 @@ void Launch(const ModelOpSpec& spec, OpArgs& a, Runtime& rt, DeviceState& d) {
         a.Plain(bias, 0);
         a.Shape(bias, {x.shape[1]});
       }
-      for (int i : fwd ? std::initializer_list<int>{3} : std::initializer_list<int>{2, 3}) {
-        a.Plain(i, 0);
-        a.SameShapeAs(i, x);
+      // Slots shaped like x: out (forward) | dy, dx (backward). Not a conditional over two
+      // braced lists: their backing arrays die at the end of the range-for's init expression.
+      static constexpr int kFwdLikeX[] = {3}, kBwdLikeX[] = {2, 3};
+      const int* like_x = fwd ? kFwdLikeX : kBwdLikeX;
+      for (int j = 0, n = fwd ? 1 : 2; j < n; ++j) {
+        a.Plain(like_x[j], 0);
+        a.SameShapeAs(like_x[j], x);
       }
       if (fwd) {
         Check(ops::causal_conv1d(x, a.T(1), a.Opt(2), a.T(3), s), op, "ops::causal_conv1d");
