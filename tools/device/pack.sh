@@ -33,15 +33,20 @@ fi
 xz -T0 -6 -c packages/kernels-cuda/build/Release/sscan_cuda.node >"$D/sscan_cuda.node.xz"
 # The kernel lab (checks against the float64 twin, the >2^31-element case, the benchmark table
 # against the reference kernel): built from the same csrc/ objects as the addon.
-make -s -C packages/kernels-cuda/dev
-xz -T0 -6 -c .device/lab/scan_lab >"$D/scan_lab.xz"
+if [[ "${SSCAN_LAB_ON_DEVICE:-0}" == 1 ]]; then
+  rm -f "$D/scan_lab.xz"  # run.sh builds it there (16 cores) from the carried sources
+else
+  make -s -C packages/kernels-cuda/dev
+  xz -T0 -6 -c .device/lab/scan_lab >"$D/scan_lab.xz"
+fi
 
 # The TS builds `node packages/cli/dist/bin.js` needs (tests run from the sources instead).
 pnpm --filter @sscan/core --filter @sscan/autograd --filter @sscan/nn --filter @sscan/cli run build
 tar -cf - packages/core/dist packages/autograd/dist packages/nn/dist packages/cli/dist | xz -T0 -6 >"$D/dist.tar.xz"
 
-# Type packages are not needed to run tests.
-node tools/device/closure.mjs vitest | grep -v '^node_modules/.pnpm/@types+' | tar -cf - -T - | xz -T0 -6 >"$D/node_modules.tar.xz.tmp"
+# Type packages are not needed to run tests, nor lightningcss's 10 MB native binary (vite loads
+# it only for CSS; checked: vitest runs without it).
+node tools/device/closure.mjs vitest | grep -v -e '^node_modules/.pnpm/@types+' -e '^node_modules/.pnpm/lightningcss-' | tar -cf - -T - | xz -T0 -6 >"$D/node_modules.tar.xz.tmp"
 mv "$D/node_modules.tar.xz.tmp" "$D/node_modules.tar.xz"
 
 tree_bytes=$(git ls-files -z -co --exclude-standard | xargs -0 stat -c %s 2>/dev/null | awk '{s+=$1} END {print s+0}')

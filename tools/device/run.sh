@@ -2,13 +2,16 @@
 # Runs on the GPU machine (H200, Ubuntu 24.04, no node, no network), from the repository
 # root, with .device/cuda carried (made by tools/device/pack.sh, which says how to call this).
 #
-#   bash tools/device/run.sh [lab|smoke|smoke-test|test|bench|all|train]
+#   bash tools/device/run.sh [lab|profile|smoke|smoke-test|test|bench|all|train]
 #
 # Logs go to $OUT (what comes back): smoke.log, test-kernels-cuda.log, test-core.log,
 # test-nn.log, test-matmul-tiled.log, bench.log, bench.json, nvidia-smi.txt, lab.log,
 # train.log. The steps' time limits (lab 130 + smoke 20 + tests 40 + 200 + 60 + 25 + bench 100
 # = 575 s) add up to less than the device tool's 600 s per command, so `all` fits one call;
 # each log is written as it goes, so a step cut short still tells how far it got.
+#
+# profile (never part of all): ncu on the forward and backward kernels at the first benchmark
+# shape (ncu-fwd.txt, ncu-bwd.txt).
 #
 # train (never part of all): `sscan train --task selective-copying --device cuda --preset
 # paper` (seqlen 4096, 16 data tokens, 2 layers, d_model 64) for $SSCAN_TRAIN_SECONDS (default
@@ -34,9 +37,32 @@ nvidia-smi >"$OUT/nvidia-smi.txt" 2>&1
 echo "node $(node --version) on $(uname -m); $(head -12 "$OUT/nvidia-smi.txt" | grep -m1 -o 'Driver Version: [0-9.]*')"
 
 status=0
+# The kernel lab: packed by pack.sh, or (SSCAN_LAB_ON_DEVICE=1 bash tools/device/pack.sh) built
+# here from the carried sources with this machine's nvcc and 16 cores, when this machine is
+# the faster place to compile it.
+lab_bin() {
+  rm -f /tmp/scan_lab
+  if [[ -s "$D/scan_lab.xz" ]]; then
+    unxz_to "$D/scan_lab.xz" /tmp/scan_lab && chmod +x /tmp/scan_lab
+  else
+    make -s -j16 -C packages/kernels-cuda/dev NVCC="$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)" >"$OUT/lab-build.log" 2>&1 && cp .device/lab/scan_lab /tmp/scan_lab
+  fi
+}
 if [[ "$mode" == lab || "$mode" == all ]]; then
-  unxz_to "$D/scan_lab.xz" /tmp/scan_lab && chmod +x /tmp/scan_lab
+  lab_bin
   timeout 130 /tmp/scan_lab all 2>&1 | tee "$OUT/lab.log" || status=1
+fi
+if [[ "$mode" == profile ]]; then
+  # Nsight Compute on the forward (LOCAL + FINAL passes) and backward main kernels at the first
+  # benchmark shape, f32 (SourceCounters names SASS offsets: the lab has no -lineinfo, to stay small).
+  lab_bin
+  for k in fwd:2 bwd:1; do
+    SCAN_LAB_SHAPE=0 timeout 120 ncu --clock-control none -k "regex:selective_scan_${k%%:*}_kernel1" -c "${k##*:}" \
+      --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
+      --section SchedulerStats --section MemoryWorkloadAnalysis --section SourceCounters \
+      /tmp/scan_lab bench 3 >"$OUT/ncu-${k%%:*}.txt" 2>&1 || status=1
+    tail -c 20000 "$OUT/ncu-${k%%:*}.txt" | grep -E "Duration|Registers|Achieved Occupancy|Theoretical Occupancy|Block Limit|Issued Ipc|Stall|Warp Cycles" | head -40
+  done
 fi
 if [[ "$mode" == smoke || "$mode" == smoke-test || "$mode" == all ]]; then
   timeout 20 node tools/device/smoke.cjs 2>&1 | tee "$OUT/smoke.log" || status=1
