@@ -102,7 +102,12 @@ inline Plan make_plan(const ScanShape& s, bool is_complex, bool chunked_fwd, con
   p.ncb = ceil_div(p.dpg, p.warp);
   p.nseg = ceil_div(s.seqlen, p.seg_len);
   const int64_t threads = s.batch * s.groups * p.ncb * p.warp * p.k;
-  const int64_t want_f = std::max<int64_t>(1, ceil_div(g_fwd_target_threads, threads));
+  // The forward's chunking repeats the whole recurrence (its LOCAL pass), so it only pays when
+  // the unchunked launch would leave the GPU nearly empty: below a quarter of the target (the
+  // lab's policy sweep on the H200, docs/perf-notes.md v2). The backward chunks below the target.
+  const int64_t want_f = threads * 4 >= g_fwd_target_threads
+                             ? 1
+                             : std::max<int64_t>(1, ceil_div(g_fwd_target_threads, threads));
   const int64_t want_b = std::max<int64_t>(1, ceil_div(g_bwd_target_threads, threads));
   int64_t nchunk = chunked_fwd ? std::min(want_f, p.nseg) : 1;
   p.chunk_segs = ceil_div(p.nseg, nchunk);
