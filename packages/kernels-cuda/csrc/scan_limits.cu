@@ -57,7 +57,7 @@ sscanError_t compiled_warp(int* w) {
   SSCAN_LAUNCH(sscan_compiled_warp_kernel, 1, 1, 0, 0, d);
   e = sscanGetLastError();
   if (e == sscanSuccess) e = sscanMemcpyDtoH(w, d, sizeof(int));
-  sscanFree(d);
+  (void)sscanFree(d);  // the result is the copy's; a failed free of 4 bytes changes nothing
   return e;
 #endif
 }
