@@ -5,7 +5,11 @@ const core = require('../../packages/core/dist/index.cjs');
 const dev = process.env.PROBE_DEVICE ?? 'cuda';
 const rnd = (shape) => {
   const n = shape.reduce((a, b) => a * b, 1);
-  return core.tensor(Float32Array.from({ length: n }, () => Math.random() - 0.5), shape, { device: dev });
+  return core.tensor(
+    Float32Array.from({ length: n }, () => Math.random() - 0.5),
+    shape,
+    { device: dev },
+  );
 };
 const steps = [
   ['tensor+toArray', () => rnd([3, 4])],
@@ -13,7 +17,13 @@ const steps = [
   ['add broadcast', () => core.add(rnd([3, 4]), rnd([1, 4]))],
   ['exp', () => core.exp(rnd([5]))],
   ['sum', () => core.sum(rnd([3, 4]), [1])],
-  ['transpose', () => core.contiguous ? core.contiguous(core.transpose(rnd([3, 4]), 0, 1)) : core.transpose(rnd([3, 4]), 0, 1)],
+  [
+    'transpose',
+    () =>
+      core.contiguous
+        ? core.contiguous(core.transpose(rnd([3, 4]), 0, 1))
+        : core.transpose(rnd([3, 4]), 0, 1),
+  ],
   ['matmul', () => core.matmul(rnd([3, 4]), rnd([4, 5]))],
 ];
 (async () => {
