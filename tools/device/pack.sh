@@ -34,7 +34,7 @@ xz -T0 -6 -c packages/kernels-cuda/build/Release/sscan_cuda.node >"$D/sscan_cuda
 # The kernel lab (checks against the float64 twin, the >2^31-element case, the benchmark table
 # against the reference kernel): built from the same csrc/ objects as the addon.
 if [[ "${SSCAN_LAB_ON_DEVICE:-0}" == 1 ]]; then
-  rm -f "$D/scan_lab.xz"  # run.sh builds it there (16 cores) from the carried sources
+  rm -f "$D/scan_lab.xz"  # run.sh builds it there (slow: see run.sh, lab_bin)
 else
   make -s -C packages/kernels-cuda/dev
   xz -T0 -6 -c .device/lab/scan_lab >"$D/scan_lab.xz"

@@ -38,8 +38,8 @@ echo "node $(node --version) on $(uname -m); $(head -12 "$OUT/nvidia-smi.txt" | 
 
 status=0
 # The kernel lab: packed by pack.sh, or (SSCAN_LAB_ON_DEVICE=1 bash tools/device/pack.sh) built
-# here from the carried sources with this machine's nvcc and 16 cores, when this machine is
-# the faster place to compile it.
+# here from the carried sources. Avoid the latter: on 2026-11-30 that build did not finish in
+# 540 s of device time (ptxas on the backward is one long single-threaded job).
 lab_bin() {
   rm -f /tmp/scan_lab
   if [[ -s "$D/scan_lab.xz" ]]; then
