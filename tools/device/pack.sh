@@ -17,9 +17,20 @@
 # links) and dist.tar.xz (the git-ignored builds of core, autograd, nn and cli, for `sscan
 # train`). All that travels, the working tree included, must stay under 64 MiB: the script
 # measures it.
+#
+#   bash tools/device/pack.sh lab
+# packs only the kernel lab (minutes, not the addon's quarter hour): enough for run.sh's lab and
+# profile modes, carried the same way.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 D=.device/cuda
+mkdir -p "$D"
+if [[ "${1:-}" == lab ]]; then
+  make -s -C packages/kernels-cuda/dev
+  xz -T0 -6 -c .device/lab/scan_lab >"$D/scan_lab.xz"
+  ls -l "$D/scan_lab.xz"
+  exit 0
+fi
 
 SSCAN_CUDA_ARCHS=90 SSCAN_REQUIRE_CUDA=1 node packages/kernels-cuda/scripts/build.cjs
 mkdir -p "$D"

@@ -28,13 +28,16 @@ unxz_to() { # unxz_to FILE.xz DEST: xz if present, else python's lzma
   if command -v xz >/dev/null; then xz -dc "$1" >"$2"; else python3 -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2],"wb"))' "$1" "$2"; fi
 }
 
-mkdir -p /tmp/sscan-node
-unxz_to "$D/node.xz" /tmp/sscan-node/node && chmod +x /tmp/sscan-node/node
-export PATH="/tmp/sscan-node:$PATH"
-mkdir -p packages/kernels-cuda/build/Release
-unxz_to "$D/sscan_cuda.node.xz" packages/kernels-cuda/build/Release/sscan_cuda.node
 nvidia-smi >"$OUT/nvidia-smi.txt" 2>&1
-echo "node $(node --version) on $(uname -m); $(head -12 "$OUT/nvidia-smi.txt" | grep -m1 -o 'Driver Version: [0-9.]*')"
+# node and the addon: every mode but the lab's (pack.sh lab packs only the lab)
+if [[ "$mode" != lab && "$mode" != profile ]]; then
+  mkdir -p /tmp/sscan-node
+  unxz_to "$D/node.xz" /tmp/sscan-node/node && chmod +x /tmp/sscan-node/node
+  export PATH="/tmp/sscan-node:$PATH"
+  mkdir -p packages/kernels-cuda/build/Release
+  unxz_to "$D/sscan_cuda.node.xz" packages/kernels-cuda/build/Release/sscan_cuda.node
+  echo "node $(node --version) on $(uname -m); $(head -12 "$OUT/nvidia-smi.txt" | grep -m1 -o 'Driver Version: [0-9.]*')"
+fi
 
 status=0
 # The kernel lab: packed by pack.sh, or (SSCAN_LAB_ON_DEVICE=1 bash tools/device/pack.sh) built
@@ -42,7 +45,9 @@ status=0
 # 540 s of device time (ptxas on the backward is one long single-threaded job).
 lab_bin() {
   rm -f /tmp/scan_lab
-  if [[ -s "$D/scan_lab.xz" ]]; then
+  if [[ -x .device/lab/scan_lab ]]; then  # carried as is: run(..., carry=[".device/lab"])
+    cp .device/lab/scan_lab /tmp/scan_lab
+  elif [[ -s "$D/scan_lab.xz" ]]; then
     unxz_to "$D/scan_lab.xz" /tmp/scan_lab && chmod +x /tmp/scan_lab
   else
     make -s -j16 -C packages/kernels-cuda/dev NVCC="$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)" >"$OUT/lab-build.log" 2>&1 && cp .device/lab/scan_lab /tmp/scan_lab
@@ -53,15 +58,16 @@ if [[ "$mode" == lab || "$mode" == all ]]; then
   timeout 130 /tmp/scan_lab all 2>&1 | tee "$OUT/lab.log" || status=1
 fi
 if [[ "$mode" == profile ]]; then
-  # Nsight Compute on the forward (LOCAL + FINAL passes) and backward main kernels at the first
-  # benchmark shape, f32 (SourceCounters names SASS offsets: the lab has no -lineinfo, to stay small).
+  # Nsight Compute on the forward and backward main kernels (general or real-A, whichever the
+  # shape takes) at benchmark shape $SCAN_LAB_SHAPE (default 0), f32. The lab has no -lineinfo
+  # (to stay small), so the summary is per kernel: instruction counts, IPC, stall reasons.
   lab_bin
-  for k in fwd:2 bwd:1; do
-    SCAN_LAB_SHAPE=0 timeout 120 ncu --clock-control none -k "regex:selective_scan_${k%%:*}_kernel1" -c "${k##*:}" \
+  for k in fwd bwd; do
+    SCAN_LAB_SHAPE="${SCAN_LAB_SHAPE:-0}" timeout 120 ncu --clock-control none -k "regex:selective_scan_${k}_(real_)?kernel" -c 1 \
       --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
-      --section SchedulerStats --section MemoryWorkloadAnalysis --section SourceCounters \
-      /tmp/scan_lab bench 3 >"$OUT/ncu-${k%%:*}.txt" 2>&1 || status=1
-    tail -c 20000 "$OUT/ncu-${k%%:*}.txt" | grep -E "Duration|Registers|Achieved Occupancy|Theoretical Occupancy|Block Limit|Issued Ipc|Stall|Warp Cycles" | head -40
+      --section SchedulerStats --section InstructionStats --section ComputeWorkloadAnalysis \
+      --section MemoryWorkloadAnalysis /tmp/scan_lab bench 3 >"$OUT/ncu-$k.txt" 2>&1 || status=1
+    grep -E "^  [a-z]|Duration|Registers Per|Issued Ipc|Executed Instructions  |Warp Cycles Per Issued|stalled|highest-utilized|fused|Spilling Requests  |Achieved Active" "$OUT/ncu-$k.txt" | head -30
   done
 fi
 if [[ "$mode" == smoke || "$mode" == smoke-test || "$mode" == all ]]; then

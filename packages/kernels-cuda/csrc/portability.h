@@ -189,6 +189,54 @@ SSCAN_D float shfl_xor(float v, int mask, int width = kWarpSize) {
   return __shfl_xor_sync(0xffffffffu, v, mask, width);
 #endif
 }
+// Warp-level barrier and memory ordering for shared memory exchanged between the lanes of one
+// warp. AMD wavefronts run in lockstep: a scheduling barrier with a wavefront-scope fence.
+SSCAN_D void sync_warp() {
+#if defined(__HIPCC__) && !defined(SSCAN_EMU)
+  __builtin_amdgcn_fence(__ATOMIC_SEQ_CST, "wavefront");
+  __builtin_amdgcn_wave_barrier();
+#else
+  __syncwarp();
+#endif
+}
+
+// 2^x on the special-function unit, subnormal results flushed to zero. The decays exp(dt*A)
+// are one of these per state update; flushing a decay below 1e-38 to 0 changes h by less than
+// float rounding does.
+SSCAN_D float fast_exp2(float x) {
+#if defined(__CUDA_ARCH__)
+  float r;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(x));
+  return r;
+#elif defined(__HIP_DEVICE_COMPILE__)
+  return exp2f(x);
+#else
+  return std::exp2(x);
+#endif
+}
+// e^x and 1/x through the special-function unit (a few ulp): for the elementwise gate and
+// softplus of the scan kernels, whose tolerances are orders of magnitude wider.
+SSCAN_D float fast_exp(float x) { return fast_exp2(x * 1.4426950408889634f); }
+// log2(x), absolute error ~2^-22 for x in [0.5, 2] (callers keep the argument away from 1).
+SSCAN_D float fast_log2(float x) {
+#if defined(__CUDA_ARCH__)
+  float r;
+  asm("lg2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(x));
+  return r;
+#elif defined(__HIP_DEVICE_COMPILE__)
+  return log2f(x);
+#else
+  return std::log2(x);
+#endif
+}
+SSCAN_D float fast_rcp(float x) {
+#if defined(__CUDA_ARCH__)
+  return __frcp_rn(x);
+#else
+  return 1.f / x;
+#endif
+}
+SSCAN_D float f4_at(const float4& v, int i) { return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w; }
 #endif
 
 }  // namespace sscan

@@ -22,6 +22,9 @@ struct KArgs {
   int64_t nchunk_launch;       // chunks in this launch
   int npad, dtype;
   bool softplus;
+  // Rows may move as whole 4-step quads (scan_stage_real.cuh): seqlen % 4 == 0 and every staged
+  // or stored (batch, dim, L) / (batch, groups, N, L) tensor aligned to 4 elements.
+  bool vec4;
   const void *u, *delta, *z, *B, *C;
   const float *A, *D, *bias, *init;
   // forward

@@ -39,6 +39,9 @@ constexpr int64_t kTargetThreads = int64_t(132) * 1024;
 // Changing one between computing buffer sizes and launching is not supported.
 inline int64_t g_fwd_target_threads = kTargetThreads;
 inline int64_t g_bwd_target_threads = kTargetThreads;
+// Real A on 32-wide warps runs the lean real-A kernels (selective_scan_{fwd,bwd}_real.cu);
+// false sends every shape to the general kernels (the lab times both).
+inline bool g_real_kernels = true;
 
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -108,7 +111,14 @@ inline Plan make_plan(const ScanShape& s, bool is_complex, bool chunked_fwd, con
   const int64_t want_f = threads * 4 >= g_fwd_target_threads
                              ? 1
                              : std::max<int64_t>(1, ceil_div(g_fwd_target_threads, threads));
-  const int64_t want_b = std::max<int64_t>(1, ceil_div(g_bwd_target_threads, threads));
+  // The real-A backward in blocks of <= 4 warps (dstate <= 16) runs 3 blocks per SM, and its
+  // chunking adds a lambda pass: one wave of those blocks beat 3 chunks by 20 % at
+  // (8,1536,2048,16) (lab sweep, v3); larger blocks (1 per SM at dstate 64) gain from the
+  // extra waves that chunking gives (docs/perf-notes.md, v3).
+  const bool lean_bwd = !is_complex && p.warp == 32 && p.ns == 4 && p.k * p.warp <= 128;
+  const int64_t want_b = lean_bwd && threads * 4 >= g_bwd_target_threads
+                             ? 1
+                             : std::max<int64_t>(1, ceil_div(g_bwd_target_threads, threads));
   int64_t nchunk = chunked_fwd ? std::min(want_f, p.nseg) : 1;
   p.chunk_segs = ceil_div(p.nseg, nchunk);
   p.nchunk = ceil_div(p.nseg, p.chunk_segs);

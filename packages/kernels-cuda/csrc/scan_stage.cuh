@@ -42,6 +42,24 @@ SSCAN_D int stage_batches(int rows, int K) {
   (((k) + (K) * ((i) + kStageRows * (batch))) * kRowsPerWarp + int(threadIdx.x % kWarpSize) / kTile)
 #endif
 
+// softplus and the SiLU gate through the special-function unit (scan_math.h has the exact
+// forms; the CPU backends use those). Staging computes them once per element.
+// softplus = log1p(e^x): a short series where e^x < 1/64 (there log(1 + e) would lose e's
+// digits to rounding; the series' first dropped term is below 2^-30 relative), else
+// log2(1 + e) * ln 2, whose ~2^-22 absolute error is then at most ~2e-5 relative.
+SSCAN_D float softplus_fast(float x) {
+  if (x > 20.f) return x;
+  const float e = fast_exp(x);
+  const float series = e * (1.f - e * (0.5f - e * (0.33333334f - 0.25f * e)));
+  return e < 0.015625f ? series : fast_log2(1.f + e) * 0.6931471805599453f;
+}
+SSCAN_D float sigmoid_fast(float z) { return fast_rcp(1.f + fast_exp(-z)); }
+SSCAN_D float silu_fast(float z) { return z * sigmoid_fast(z); }
+SSCAN_D float silu_grad_fast(float z) {
+  const float s = sigmoid_fast(z);
+  return s * (1.f + z * (1.f - s));
+}
+
 SSCAN_D float raw_to_float(uint32_t v, int dtype) {
   if (dtype == int(DType::Float32)) return bits_to_float(v);
   if (dtype == int(DType::Float16)) return f16_to_float(uint16_t(v));
@@ -86,7 +104,7 @@ SSCAN_D void fetch_chan(RawRows& r, const void* src, const KArgs& a, const Block
 // s_u[c][t] = u, s_dt[c][t] = softplus(delta + bias) (or delta + bias); 0 for both outside the
 // tile's valid channels/steps, which makes the recurrence step an exact no-op (a = 1, x = 0).
 SSCAN_D void put_u_dt(const RawRows& u, const RawRows& dl, const KArgs& a, const BlockPos& p,
-                      int64_t t0, int64_t t_end, int batch, float* s_u, float* s_dt) {
+                      int64_t t0, int64_t t_end, int batch, float* s_u, float* s_dt, int rs = kTile + 1) {
   const int lane = SSCAN_STAGE_STEP, k = threadIdx.x / kWarpSize, K = blockDim.x / kWarpSize;
   const bool step_ok = t0 + lane < t_end;
   const int64_t nvalid = chan_valid(a, p);
@@ -97,21 +115,21 @@ SSCAN_D void put_u_dt(const RawRows& u, const RawRows& dl, const KArgs& a, const
     float dt = 0.f;
     if (step_ok && c < nvalid) {
       const float x = raw_to_float(dl.v[i], a.dtype) + (a.bias ? a.bias[p.g * a.dpg + p.cb * kWarpSize + c] : 0.f);
-      dt = a.softplus ? softplus(x) : x;
+      dt = a.softplus ? softplus_fast(x) : x;
     }
-    s_u[c * (kTile + 1) + lane] = raw_to_float(u.v[i], a.dtype);
-    s_dt[c * (kTile + 1) + lane] = dt;
+    s_u[c * rs + lane] = raw_to_float(u.v[i], a.dtype);
+    s_dt[c * rs + lane] = dt;
   }
 }
 
 // A plain converted copy (z, dout): s[c][t].
-SSCAN_D void put_chan(const RawRows& r, const KArgs& a, int batch, float* s) {
+SSCAN_D void put_chan(const RawRows& r, const KArgs& a, int batch, float* s, int rs = kTile + 1) {
   const int lane = SSCAN_STAGE_STEP, k = threadIdx.x / kWarpSize, K = blockDim.x / kWarpSize;
 #pragma unroll
   for (int i = 0; i < kStageRows; ++i) {
     const int c = SSCAN_STAGE_ROW(k, K, i, batch);
     if (c >= kWarpSize) break;
-    s[c * (kTile + 1) + lane] = raw_to_float(r.v[i], a.dtype);
+    s[c * rs + lane] = raw_to_float(r.v[i], a.dtype);
   }
 }
 
@@ -152,7 +170,7 @@ SSCAN_D void put_bc(const RawRows& re, const RawRows& im, const KArgs& a, int ba
 // Backward: dy = dout * silu(z) (or dout), the gradient reaching y; optionally dout and z
 // themselves for the epilogue (dz, dD). Zero outside the block's valid channels/steps.
 SSCAN_D void put_dy(const RawRows& dout, const RawRows& z, const KArgs& a, int batch, float* s_dy,
-                    float* s_dout, float* s_z) {
+                    float* s_dout, float* s_z, int rs = kTile + 1) {
   const int lane = SSCAN_STAGE_STEP, k = threadIdx.x / kWarpSize, K = blockDim.x / kWarpSize;
 #pragma unroll
   for (int i = 0; i < kStageRows; ++i) {
@@ -160,8 +178,8 @@ SSCAN_D void put_dy(const RawRows& dout, const RawRows& z, const KArgs& a, int b
     if (c >= kWarpSize) break;
     const float o = raw_to_float(dout.v[i], a.dtype);
     const float zz = a.z ? raw_to_float(z.v[i], a.dtype) : 0.f;
-    const int e = c * (kTile + 1) + lane;
-    s_dy[e] = a.z ? o * silu(zz) : o;
+    const int e = c * rs + lane;
+    s_dy[e] = a.z ? o * silu_fast(zz) : o;
     if (s_dout) s_dout[e] = o;
     if (s_z) s_z[e] = zz;
   }

@@ -393,6 +393,7 @@ sscanError_t dispatch_bwd_bc(const KArgs& a, const Plan& pl, bool vb, bool vc, s
 
 sscanError_t launch_bwd_main_kernel(const KArgs& a, const Plan& pl, bool cplx, bool vb, bool vc,
                                     sscanStream_t stream) {
+  if (use_bwd_real(pl, cplx)) return bwd_real(a, pl, vb, vc, stream);
   sscanError_t e;
   if (pl.ns == 4 && pl.k * pl.warp <= 128) {
     e = cplx ? dispatch_bwd_bc<4, 128, true>(a, pl, vb, vc, stream)

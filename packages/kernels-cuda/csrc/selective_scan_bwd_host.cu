@@ -55,7 +55,8 @@ sscanError_t selective_scan_bwd(const ScanBwdParams& bp, void* workspace, sscanS
   if (e != sscanSuccess) return e;
   const Plan pl = make_plan(f.shape, f.is_complex, true, lim);
   // Refused before anything runs if the main kernel cannot fit this device (scan_plan.h).
-  e = check_launch(pl, "selective_scan_bwd", "backward", bwd_smem_bytes(pl), pl.k * pl.warp, kMaxBlockThreads);
+  if (!use_bwd_real(pl, f.is_complex))
+    e = check_launch(pl, "selective_scan_bwd", "backward", bwd_smem_bytes(pl), pl.k * pl.warp, kMaxBlockThreads);
   if (e != sscanSuccess) return e;
   const BwdLayout l = bwd_layout(bp, pl);
   float* ws = static_cast<float*>(workspace);
@@ -74,6 +75,7 @@ sscanError_t selective_scan_bwd(const ScanBwdParams& bp, void* workspace, sscanS
   a.nchunk = pl.nbchunk;
   a.chunk_segs = pl.bchunk_segs;
   a.dout = bp.grad_out;
+  a.vec4 = a.vec4 && quad_aligned(bp.grad_out, f.dtype);
   a.grad_last = bp.grad_last_state;
   a.du = bp.du;
   a.ddelta = bp.ddelta;

@@ -14,8 +14,7 @@
 //   (LOCAL) scans each chunk from h = 0; a carry pass chains the chunk end states with the
 //   chunk decay exp(A * sum dt); pass 2 (FINAL) rescans each chunk from its true start state.
 // - FINAL saves h every kSegLen steps (the checkpoints backward restarts from).
-#include "scan_stage.cuh"
-#include "selective_scan.h"
+#include "scan_internal.h"
 
 namespace sscan {
 namespace detail {
@@ -229,6 +228,16 @@ __global__ void selective_scan_fwd_carry_kernel(KArgs a) {
   }
 }
 
+sscanError_t launch_fwd_carry(const KArgs& a, const Plan& pl, bool is_complex, sscanStream_t stream) {
+  const int64_t total = a.batch * a.dim * pl.npad;
+  if (is_complex) {
+    SSCAN_LAUNCH(selective_scan_fwd_carry_kernel<true>, dim3(unsigned(ceil_div(total, 256))), 256, 0, stream, a);
+  } else {
+    SSCAN_LAUNCH(selective_scan_fwd_carry_kernel<false>, dim3(unsigned(ceil_div(total, 256))), 256, 0, stream, a);
+  }
+  return sscanGetLastError();
+}
+
 size_t fwd_smem_bytes(const Plan& pl) {
   const int stride = bc_stride(pl.npad, pl.cw);
   return sizeof(float) * ((3 + pl.k) * pl.warp * (pl.tile + 1) + 2 * pl.tile * stride);
@@ -256,9 +265,7 @@ sscanError_t run_fwd(KArgs a, const Plan& pl, sscanStream_t stream) {
     a.chunk_base = 0;
     a.nchunk_launch = a.nchunk - 1;
     if ((e = launch_fwd_pass<NS, CPLX, VARB, VARC, true>(a, pl, stream)) != sscanSuccess) return e;
-    const int64_t total = a.batch * a.dim * pl.npad;
-    SSCAN_LAUNCH(selective_scan_fwd_carry_kernel<CPLX>, dim3(unsigned(ceil_div(total, 256))), 256, 0, stream, a);
-    if ((e = sscanGetLastError()) != sscanSuccess) return e;
+    if ((e = launch_fwd_carry(a, pl, CPLX, stream)) != sscanSuccess) return e;
   }
   a.chunk_base = 0;
   a.nchunk_launch = a.nchunk;
@@ -271,6 +278,11 @@ sscanError_t dispatch_fwd_bc(const KArgs& a, const Plan& pl, bool vb, bool vc, s
   if (vb) return run_fwd<NS, CPLX, true, false>(a, pl, s);
   if (vc) return run_fwd<NS, CPLX, false, true>(a, pl, s);
   return run_fwd<NS, CPLX, false, false>(a, pl, s);
+}
+
+bool quad_aligned(const void* ptr, DType dtype) {
+  const uintptr_t bytes = dtype == DType::Float32 ? 16 : 8;
+  return reinterpret_cast<uintptr_t>(ptr) % bytes == 0;  // null (absent) passes
 }
 
 KArgs make_kargs(const ScanFwdParams& p, const Plan& pl) {
@@ -298,6 +310,10 @@ KArgs make_kargs(const ScanFwdParams& p, const Plan& pl) {
   a.out = p.out;
   a.last_state = p.last_state;
   a.write_out = true;
+  a.vec4 = p.shape.seqlen % 4 == 0 && quad_aligned(p.u, p.dtype) && quad_aligned(p.delta, p.dtype) &&
+           quad_aligned(p.z, p.dtype) && quad_aligned(p.out, p.dtype) &&
+           (!p.variable_B || p.is_complex || quad_aligned(p.B, p.dtype)) &&
+           (!p.variable_C || p.is_complex || quad_aligned(p.C, p.dtype));
   return a;
 }
 
@@ -315,6 +331,7 @@ sscanError_t fwd_impl(const ScanFwdParams& p, const Plan& pl, float* ck, float* 
     a.chunk_segs = pl.nseg;
   }
   const bool vb = p.variable_B, vc = p.variable_C;
+  if (use_fwd_real(pl, p.is_complex)) return fwd_real(a, pl, vb, vc, stream);
   if (pl.ns == 4) {
     return p.is_complex ? dispatch_fwd_bc<4, true>(a, pl, vb, vc, stream)
                         : dispatch_fwd_bc<4, false>(a, pl, vb, vc, stream);

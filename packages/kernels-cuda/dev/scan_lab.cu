@@ -8,8 +8,9 @@
 // the CPU emulator (emu/cuda_emu.h; EMU_MIN_WORK/EMU_MAX_WORK bound b*dim*L*N per case);
 // `make emu-asan` adds AddressSanitizer (out-of-bounds kernel accesses abort with a report).
 //
-// Versions: forward 1 / backward 1 / step 1 = the mainline kernels in ../csrc (the only
-// versions so far; the lab always checks and times exactly what the addon links).
+// Versions: the lab always checks and times exactly what the addon links: the real-A kernels
+// (selective_scan_{fwd,bwd}_real.cu, v3 in docs/perf-notes.md) where they apply, the general
+// ones (v2) elsewhere; SCAN_LAB_GENERAL=1 sends every case to the general kernels.
 //
 // Checks: fresh random inputs per case, outputs poisoned with NaN bytes before each launch,
 // elementwise |got - ref| <= atol + rtol |ref| with tolerances from the issue (see tol()).
@@ -114,6 +115,10 @@ int main(int argc, char** argv) {
   cudaDeviceProp prop;
   CK(cudaGetDeviceProperties(&prop, dev));
   printf("device: %s, %d SMs, L2 %d MB\n", prop.name, prop.multiProcessorCount, prop.l2CacheSize >> 20);
+  // SCAN_LAB_GENERAL=1: every shape on the general kernels (the real-A kernels off), to check
+  // and time them against each other.
+  if (const char* g = getenv("SCAN_LAB_GENERAL")) detail::g_real_kernels = atoi(g) == 0;
+  printf("kernels: %s\n", detail::g_real_kernels ? "real-A kernels where they apply (v3)" : "general kernels only (v2)");
   int fails = 0;
   if (mode == "all" || mode == "check") fails += run_checks();
 #if !defined(SSCAN_EMU)  // too large / meaningless under the CPU emulator

@@ -41,6 +41,10 @@ struct dim3 {
 };
 struct float2 { float x, y; };
 inline float2 make_float2(float a, float b) { return {a, b}; }
+struct alignas(16) float4 { float x, y, z, w; };
+struct alignas(16) uint4 { unsigned x, y, z, w; };
+struct alignas(8) uint2 { unsigned x, y; };
+inline float4 make_float4(float a, float b, float c, float d) { return {a, b, c, d}; }
 typedef int cudaError_t;
 typedef void* cudaStream_t;
 enum { cudaSuccess = 0, cudaErrorLaunchOutOfResources = 701, cudaErrorNotSupported = 801, cudaErrorLaunchFailure = 719 };
@@ -138,6 +142,7 @@ void launch(K kern, dim3 grid, dim3 block, size_t smem, Args... args) {
 #define blockDim (::emu::ctx.bdim)
 #define gridDim (::emu::ctx.gdim)
 inline void __syncthreads() { ::emu::ctx.block_bar->arrive_and_wait(); }
+inline void __syncwarp() { ::emu::ctx.warp->bar.arrive_and_wait(); }
 inline float __shfl_xor_sync(unsigned, float v, int mask, int width) {
   ::emu::Warp* w = ::emu::ctx.warp;
   const int lane = int(threadIdx.x % ::emu::kWarp);
