@@ -54,6 +54,7 @@ struct Plan {
   int64_t seg_len;  // steps per checkpoint segment, tile * kSegTiles
   int64_t dstate;
   int ns;           // states per thread (template parameter of the kernels): 4 or 16
+  int fwd_ns;       // the real-A forward's states per thread: ns, or 1 (see make_plan)
   int k;            // warps per block, each warp one slice of ns states for `warp` channels
   int npad;         // k * ns >= dstate; states past dstate are zero and cost only wasted exps
   int cw;           // 2 for complex (re, im) else 1
@@ -122,6 +123,11 @@ inline Plan make_plan(const ScanShape& s, bool is_complex, bool chunked_fwd, con
   int64_t nchunk = chunked_fwd ? std::min(want_f, p.nseg) : 1;
   p.chunk_segs = ceil_div(p.nseg, nchunk);
   p.nchunk = ceil_div(p.nseg, p.chunk_segs);
+  // A real-A forward that wants more parallel work than time chunks can give (few channels,
+  // a short sequence: fewer segments than wanted chunks) runs one state per thread, 4x the
+  // warps (same npad, so the checkpoints are the ones the backward expects).
+  p.fwd_ns = p.ns;
+  if (!is_complex && p.warp == 32 && p.ns == 4 && p.npad <= 16 && p.nchunk < want_f) p.fwd_ns = 1;
   int64_t nb = std::min(want_b, p.nseg);
   p.bchunk_segs = ceil_div(p.nseg, nb);
   p.nbchunk = ceil_div(p.nseg, p.bchunk_segs);

@@ -198,8 +198,8 @@ SSCAN_D void put_dy_quads(const Quad<DT> (&qo)[2], const Quad<DT> (&qz)[2], bool
   }
 }
 
-// B or C (variable, real: dtype DT), rows = the npad states of the block's group: one quad per
-// thread (npad * 8 == blockDim.x).
+// B or C (variable, real: dtype DT), rows = the npad states of the block's group: at most one
+// quad per thread (npad * 8 <= blockDim.x).
 template <int DT>
 SSCAN_D void fetch_bc_quad(Quad<DT>& q, const void* src, const KArgs& a, const BlockPos& p, int64_t t0,
                            int64_t t_end) {
@@ -207,15 +207,18 @@ SSCAN_D void fetch_bc_quad(Quad<DT>& q, const void* src, const KArgs& a, const B
   const int64_t base = ((p.b * a.groups + p.g) * a.N) * a.L + t0;
   fetch_quad<DT>(q, src, base + int64_t(n) * a.L + s4, n < a.N ? t_end - (t0 + s4) : 0, a.vec4);
 }
-template <int DT>
-SSCAN_D void put_bc_quad(const Quad<DT>& q, float* s) {
+// Stored slice-major for slices of NS states: s[n / NS][t][n % NS] (NS = 4: one float4 per
+// warp and step; NS = 1: one float). Threads past the npad * 8 quads hold none.
+template <int DT, int NS = 4>
+SSCAN_D void put_bc_quad(const Quad<DT>& q, const KArgs& a, float* s) {
   const int n = int(threadIdx.x) >> 3, s4 = (int(threadIdx.x) & 7) * 4;
+  if (n >= a.npad) return;
   const float4 v = quad_to_f4<DT>(q);
-  float* d = s + ((n >> 2) * kTile + s4) * 4 + (n & 3);
+  float* d = s + ((n / NS) * kTile + s4) * NS + (n % NS);
   d[0] = v.x;
-  d[4] = v.y;
-  d[8] = v.z;
-  d[12] = v.w;
+  d[NS] = v.y;
+  d[2 * NS] = v.z;
+  d[3 * NS] = v.w;
 }
 
 // One whole tile for the backward, all loads of the first batch in flight together.
@@ -235,8 +238,8 @@ SSCAN_D void stage_tile_real(const KArgs& a, const BlockPos& p, int64_t t0, int6
     put_u_dt_quads<DT>(u, dl, a, p, t0, t_end, batch, s_u, s_dt);
     if (DY) put_dy_quads<DT>(dout, z, has_z, batch, s_dy, s_dout, s_z);
   }
-  if (VARB) put_bc_quad<DT>(b, s_B);
-  if (VARC) put_bc_quad<DT>(c, s_C);
+  if (VARB) put_bc_quad<DT>(b, a, s_B);
+  if (VARC) put_bc_quad<DT>(c, a, s_C);
 }
 
 }  // namespace detail

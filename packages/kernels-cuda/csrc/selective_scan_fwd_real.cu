@@ -12,10 +12,11 @@
 // immediate, because the 32-step tile is unrolled completely (steps past the end of the
 // sequence are staged as dt = u = 0, an exact no-op of the recurrence).
 //
-// Layout, as the general kernel: block = 32 channels (lanes) x K warps (4 states each); tiles of
-// 32 steps staged in shared memory; the next tile's loads are in flight while this one is
-// computed; y is summed over the K warps in the epilogue, which walks the tile row-wise so
-// loads of z and stores of out are coalesced. LOCAL: the first pass of a time-chunked scan.
+// Layout, as the general kernel: block = 32 channels (lanes) x K warps (NS states each); tiles
+// of 32 steps staged in shared memory by quads (scan_stage_real.cuh); the next tile's loads are
+// in flight while this one is computed; y is summed over the K warps in the epilogue, by quads
+// of 4 steps of one channel, so z loads and out stores are vector accesses. LOCAL: the first
+// pass of a time-chunked scan.
 #include "scan_internal.h"
 
 namespace sscan {
@@ -23,10 +24,25 @@ namespace detail {
 
 // Shared memory (floats): u, dt, z rows [32][36]; B, C warp-major [K][32][4]; y [K][32][36].
 size_t fwd_real_smem_bytes(const Plan& pl) {
-  return sizeof(float) * size_t(3 * 32 * kRealRS + 2 * pl.k * 32 * 4 + pl.k * 32 * kRealRS);
+  const int warps = pl.npad / pl.fwd_ns;
+  return sizeof(float) * size_t(3 * 32 * kRealRS + 2 * pl.npad * 32 + warps * 32 * kRealRS);
 }
 
-template <int DT, bool VARB, bool VARC, bool LOCAL>
+// A thread's NS states at dst (a checkpoint slot; 16-byte aligned as npad is a multiple of 4).
+template <int NS>
+SSCAN_D void store_states(float* dst, const float (&h)[NS]) {
+  if constexpr (NS == 4) {
+    *reinterpret_cast<float4*>(dst) = make_float4(h[0], h[1], h[2], h[3]);
+  } else {
+#pragma unroll
+    for (int j = 0; j < NS; ++j) dst[j] = h[j];
+  }
+}
+
+// NS states per thread: 4, or 1 where the launch would otherwise leave the GPU nearly idle
+// (short sequences of few channels, which cannot be cut into time chunks): 4x the warps and a
+// quarter of each thread's serial work (Plan::fwd_ns).
+template <int DT, int NS, bool VARB, bool VARC, bool LOCAL>
 __global__ void __launch_bounds__(512) selective_scan_fwd_real_kernel(KArgs a) {
 #if SSCAN_WARP_SIZE == 32
   constexpr int T = 32, RS = kRealRS;
@@ -36,31 +52,29 @@ __global__ void __launch_bounds__(512) selective_scan_fwd_real_kernel(KArgs a) {
   float* s_dt = s_u + 32 * RS;
   float* s_z = s_dt + 32 * RS;
   float* s_B = s_z + 32 * RS;
-  float* s_C = s_B + K * T * 4;
-  float* s_y = s_C + K * T * 4;
+  float* s_C = s_B + K * T * NS;
+  float* s_y = s_C + K * T * NS;
   const bool gate = !LOCAL && a.write_out && a.z;
 
   const BlockPos p = block_pos(a);
   const int64_t cl = p.cb * 32 + lane;
   const bool active = cl < a.dpg;
   const int64_t d = p.g * a.dpg + (active ? cl : a.dpg - 1);  // clamped: reads stay in bounds
-  const int n0 = k * 4;
-  StateParams<4, false> sp;
-  load_state_params<4, false, VARB, VARC>(a, d, n0, sp);
+  const int n0 = k * NS;
+  StateParams<NS, false> sp;
+  load_state_params<NS, false, VARB, VARC>(a, d, n0, sp);
 
   const int64_t t_begin = p.chunk * a.chunk_segs * kSegLen;
   const int64_t t_end = min(a.L, t_begin + a.chunk_segs * kSegLen);
   const int64_t bd = p.b * a.dim + d;
 
-  float h[4] = {0.f, 0.f, 0.f, 0.f};
-  if (!LOCAL) {
-    if (a.nchunk > 1) {  // start state from the carry pass
-      const float4 v = *reinterpret_cast<const float4*>(a.ck + (bd * a.nseg + t_begin / kSegLen) * a.npad + n0);
-      h[0] = v.x, h[1] = v.y, h[2] = v.z, h[3] = v.w;
-    } else if (a.init) {
+  float h[NS];
 #pragma unroll
-      for (int j = 0; j < 4; ++j) h[j] = n0 + j < a.N ? a.init[bd * a.N + n0 + j] : 0.f;
-    }
+  for (int j = 0; j < NS; ++j) {
+    h[j] = 0.f;
+    if (LOCAL) continue;
+    if (a.nchunk > 1) h[j] = a.ck[(bd * a.nseg + t_begin / kSegLen) * a.npad + n0 + j];  // from the carry pass
+    else if (a.init && n0 + j < a.N) h[j] = a.init[bd * a.N + n0 + j];
   }
   float sum_dt = 0.f;
 
@@ -78,8 +92,8 @@ __global__ void __launch_bounds__(512) selective_scan_fwd_real_kernel(KArgs a) {
   auto put_tile = [&](int64_t t0) {
     put_u_dt_quads<DT>(nu, ndl, a, p, t0, t_end, 0, s_u, s_dt);
     if (gate) put_chan_quads<DT>(nz, 0, s_z);
-    if (VARB) put_bc_quad<DT>(nb, s_B);
-    if (VARC && !LOCAL) put_bc_quad<DT>(nc, s_C);
+    if (VARB) put_bc_quad<DT, NS>(nb, a, s_B);
+    if (VARC && !LOCAL) put_bc_quad<DT, NS>(nc, a, s_C);
     for (int b = 1; b < chan_batches; ++b) {
       fetch_chan_quads<DT>(nu, a.u, a, p, t0, t_end, b);
       fetch_chan_quads<DT>(ndl, a.delta, a, p, t0, t_end, b);
@@ -92,15 +106,22 @@ __global__ void __launch_bounds__(512) selective_scan_fwd_real_kernel(KArgs a) {
 
   const float* u_row = s_u + lane * RS;
   const float* dt_row = s_dt + lane * RS;
-  const float4* Bk = reinterpret_cast<const float4*>(s_B) + k * T;
-  const float4* Ck = reinterpret_cast<const float4*>(s_C) + k * T;
+  const float* Bk = s_B + k * T * NS;
+  const float* Ck = s_C + k * T * NS;
   float* y_row = s_y + (k * 32 + lane) * RS;
-  const float4 bconst = make_float4(sp.br[0], sp.br[1], sp.br[2], sp.br[3]);
-  const float4 cconst = make_float4(sp.cr[0], sp.cr[1], sp.cr[2], sp.cr[3]);
+  // This warp's NS values of B (or C) at step t: one float4 broadcast, or one float.
+  auto slice = [](const float* base, int t, float (&v)[NS]) {
+    if constexpr (NS == 4) {
+      const float4 x = reinterpret_cast<const float4*>(base)[t];
+      v[0] = x.x, v[1] = x.y, v[2] = x.z, v[3] = x.w;
+    } else {
+#pragma unroll
+      for (int j = 0; j < NS; ++j) v[j] = base[t * NS + j];
+    }
+  };
 
   for (int64_t t0 = t_begin; t0 < t_end; t0 += T) {
-    if (!LOCAL && a.ck && t0 % kSegLen == 0 && active)
-      *reinterpret_cast<float4*>(a.ck + (bd * a.nseg + t0 / kSegLen) * a.npad + n0) = make_float4(h[0], h[1], h[2], h[3]);
+    if (!LOCAL && a.ck && t0 % kSegLen == 0 && active) store_states<NS>(a.ck + (bd * a.nseg + t0 / kSegLen) * a.npad + n0, h);
     __syncthreads();  // previous tile fully consumed
     put_tile(t0);
     __syncthreads();
@@ -114,13 +135,17 @@ __global__ void __launch_bounds__(512) selective_scan_fwd_real_kernel(KArgs a) {
 #pragma unroll
       for (int s = 0; s < 4; ++s) {
         const float dt = f4_at(dt4, s), du = dt * f4_at(u4, s);
-        const float4 b = VARB ? Bk[t4 + s] : bconst;
+        float b[NS], c[NS];
+        if (VARB) slice(Bk, t4 + s, b);
         if (LOCAL) sum_dt += dt;
 #pragma unroll
-        for (int j = 0; j < 4; ++j) h[j] = fast_exp2(dt * sp.ar[j]) * h[j] + du * f4_at(b, j);
+        for (int j = 0; j < NS; ++j) h[j] = fast_exp2(dt * sp.ar[j]) * h[j] + du * (VARB ? b[j] : sp.br[j]);
         if (!LOCAL) {
-          const float4 c = VARC ? Ck[t4 + s] : cconst;
-          y4[s] = c.x * h[0] + c.y * h[1] + c.z * h[2] + c.w * h[3];
+          if (VARC) slice(Ck, t4 + s, c);
+          float y = 0.f;
+#pragma unroll
+          for (int j = 0; j < NS; ++j) y += (VARC ? c[j] : sp.cr[j]) * h[j];
+          y4[s] = y;
         }
       }
       if (!LOCAL) *reinterpret_cast<float4*>(y_row + t4) = make_float4(y4[0], y4[1], y4[2], y4[3]);
@@ -156,56 +181,62 @@ __global__ void __launch_bounds__(512) selective_scan_fwd_real_kernel(KArgs a) {
   if (LOCAL) {
     // Local end state of this chunk goes to the checkpoint slot of the next chunk's start;
     // the carry pass turns it into the true state in place.
-    *reinterpret_cast<float4*>(a.ck + (bd * a.nseg + t_end / kSegLen) * a.npad + n0) = make_float4(h[0], h[1], h[2], h[3]);
+    store_states<NS>(a.ck + (bd * a.nseg + t_end / kSegLen) * a.npad + n0, h);
     if (k == 0) a.sdt[bd * a.nchunk + p.chunk] = sum_dt;
   } else if (a.last_state && t_end == a.L) {
 #pragma unroll
-    for (int j = 0; j < 4; ++j)
+    for (int j = 0; j < NS; ++j)
       if (n0 + j < a.N) a.last_state[bd * a.N + n0 + j] = h[j];
   }
 #endif
 }
 
-template <int DT, bool VARB, bool VARC, bool LOCAL>
+template <int DT, int NS, bool VARB, bool VARC, bool LOCAL>
 sscanError_t launch_fwd_real_pass(const KArgs& a, const Plan& pl, sscanStream_t stream) {
-  auto kern = selective_scan_fwd_real_kernel<DT, VARB, VARC, LOCAL>;
+  auto kern = selective_scan_fwd_real_kernel<DT, NS, VARB, VARC, LOCAL>;
   const size_t smem = fwd_real_smem_bytes(pl);
-  sscanError_t e = check_launch(pl, "selective_scan_fwd", "forward (real)", smem, pl.k * pl.warp, kMaxBlockThreads);
+  const int threads = pl.npad / NS * pl.warp;
+  sscanError_t e = check_launch(pl, "selective_scan_fwd", "forward (real)", smem, threads, kMaxBlockThreads);
   if (e != sscanSuccess) return e;
   if (smem > 48 * 1024) {
     e = sscanFuncSetMaxDynamicSmem(kern, int(smem));
     if (e != sscanSuccess) return e;
   }
   const int64_t blocks = a.batch * a.groups * a.nchunk_launch * a.ncb;
-  SSCAN_LAUNCH(kern, dim3(unsigned(blocks)), dim3(pl.k * pl.warp), smem, stream, a);
+  SSCAN_LAUNCH(kern, dim3(unsigned(blocks)), dim3(threads), smem, stream, a);
   return sscanGetLastError();
 }
 
-template <int DT, bool VARB, bool VARC>
+template <int DT, int NS, bool VARB, bool VARC>
 sscanError_t run_fwd_real(KArgs a, const Plan& pl, sscanStream_t stream) {
   sscanError_t e;
   if (a.nchunk > 1) {
     a.chunk_base = 0;
     a.nchunk_launch = a.nchunk - 1;
-    if ((e = launch_fwd_real_pass<DT, VARB, VARC, true>(a, pl, stream)) != sscanSuccess) return e;
+    if ((e = launch_fwd_real_pass<DT, NS, VARB, VARC, true>(a, pl, stream)) != sscanSuccess) return e;
     if ((e = launch_fwd_carry(a, pl, false, stream)) != sscanSuccess) return e;
   }
   a.chunk_base = 0;
   a.nchunk_launch = a.nchunk;
-  return launch_fwd_real_pass<DT, VARB, VARC, false>(a, pl, stream);
+  return launch_fwd_real_pass<DT, NS, VARB, VARC, false>(a, pl, stream);
 }
 
 bool use_fwd_real(const Plan& pl, bool is_complex) {
-  return g_real_kernels && !is_complex && pl.ns == 4 && pl.warp == 32 && pl.k * pl.warp <= kMaxBlockThreads &&
-         fwd_real_smem_bytes(pl) <= size_t(pl.lim.smem_per_block);
+  return g_real_kernels && !is_complex && pl.ns == 4 && pl.warp == 32 &&
+         pl.npad / pl.fwd_ns * pl.warp <= kMaxBlockThreads && fwd_real_smem_bytes(pl) <= size_t(pl.lim.smem_per_block);
+}
+
+template <int DT, int NS>
+sscanError_t fwd_real_bc(const KArgs& a, const Plan& pl, bool vb, bool vc, sscanStream_t stream) {
+  if (vb && vc) return run_fwd_real<DT, NS, true, true>(a, pl, stream);
+  if (vb) return run_fwd_real<DT, NS, true, false>(a, pl, stream);
+  if (vc) return run_fwd_real<DT, NS, false, true>(a, pl, stream);
+  return run_fwd_real<DT, NS, false, false>(a, pl, stream);
 }
 
 template <int DT>
 sscanError_t fwd_real_dt(const KArgs& a, const Plan& pl, bool vb, bool vc, sscanStream_t stream) {
-  if (vb && vc) return run_fwd_real<DT, true, true>(a, pl, stream);
-  if (vb) return run_fwd_real<DT, true, false>(a, pl, stream);
-  if (vc) return run_fwd_real<DT, false, true>(a, pl, stream);
-  return run_fwd_real<DT, false, false>(a, pl, stream);
+  return pl.fwd_ns == 1 ? fwd_real_bc<DT, 1>(a, pl, vb, vc, stream) : fwd_real_bc<DT, 4>(a, pl, vb, vc, stream);
 }
 
 sscanError_t fwd_real(const KArgs& a, const Plan& pl, bool vb, bool vc, sscanStream_t stream) {
