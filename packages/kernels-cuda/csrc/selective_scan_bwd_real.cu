@@ -29,7 +29,6 @@ namespace detail {
 namespace {
 constexpr int kSub = 8;     // sub-tile steps
 constexpr int kPartRS = 36; // partials row stride: [step][channel], conflict-free both ways
-constexpr float kLn2f = 0.6931471805599453f;
 }  // namespace
 
 // Shared memory (floats): u, dt, dy, dout, z rows [32][36]; B, C warp-major [K][32][4];
@@ -56,6 +55,7 @@ template <int DT, int MAXT, bool VARB, bool VARC>
 __global__ void __launch_bounds__(MAXT, MAXT <= 128 ? 3 : 1) selective_scan_bwd_real_kernel(KArgs a) {
 #if SSCAN_WARP_SIZE == 32
   constexpr int T = 32, RS = kRealRS, TR = kSub, NSUB = T / TR, PS = kPartRS;
+  constexpr float kLn2f = 0.6931471805599453f;
   SSCAN_DYNAMIC_SMEM(smem);
   const int lane = threadIdx.x % 32, k = threadIdx.x / 32, K = blockDim.x / 32;
   const int nthr = blockDim.x;
