@@ -76,7 +76,7 @@ sscanError_t read_limits(int dev, Entry& en) {
   if ((e = sscanDeviceGetAttribute(&smem, SSCAN_ATTR_SMEM, dev)) != sscanSuccess) return e;
   if ((e = sscanDeviceGetAttribute(&threads, SSCAN_ATTR_THREADS, dev)) != sscanSuccess) return e;
   if ((e = compiled_warp(&compiled)) != sscanSuccess) return e;
-  en.lim = DeviceLimits{warp, size_t(smem), threads};
+  en.lim = DeviceLimits{warp, size_t(smem), threads, dev};
   char msg[400];
   if (compiled != warp) {
     std::snprintf(msg, sizeof msg,

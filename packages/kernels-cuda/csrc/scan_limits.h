@@ -20,6 +20,7 @@ struct DeviceLimits {
   int warp;               // lanes per warp (wavefront) of the device
   size_t smem_per_block;  // dynamic shared memory (LDS) one block may use, opt-in limit on CUDA
   int max_threads;        // threads per block
+  int device;             // the device these are of (its index in the runtime)
 };
 
 // The current device's limits (cached per device). Fails with sscanErrorNotSupported (and a

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 
 #include "portability.h"
@@ -78,6 +79,19 @@ size_t bwd_smem_bytes(const Plan& pl);
 sscanError_t check_launch(const Plan& pl, const char* op, const char* kernel, size_t smem, int threads,
                           int thread_bound);
 
+// Opts kernel Kern into dynamic shared memory beyond 48 KB, up to the device's limit, once per
+// device and kernel: a driver call per launch cost microseconds, which short sequences notice.
+template <auto Kern>
+sscanError_t allow_dynamic_smem(size_t smem, const Plan& pl) {
+  if (smem <= 48 * 1024) return sscanSuccess;
+  static std::atomic<uint64_t> done{0};  // bit d: device d done
+  const uint64_t bit = pl.lim.device >= 0 && pl.lim.device < 64 ? uint64_t(1) << pl.lim.device : 0;
+  if (bit && (done.load(std::memory_order_acquire) & bit)) return sscanSuccess;
+  const sscanError_t e = sscanFuncSetMaxDynamicSmem(Kern, int(pl.lim.smem_per_block));
+  if (e == sscanSuccess) done.fetch_or(bit, std::memory_order_release);
+  return e;
+}
+
 inline void set_states(Plan& p, int ns) {
   p.ns = ns;
   p.k = int(ceil_div(p.dstate, p.ns));
@@ -123,11 +137,14 @@ inline Plan make_plan(const ScanShape& s, bool is_complex, bool chunked_fwd, con
   int64_t nchunk = chunked_fwd ? std::min(want_f, p.nseg) : 1;
   p.chunk_segs = ceil_div(p.nseg, nchunk);
   p.nchunk = ceil_div(p.nseg, p.chunk_segs);
-  // A real-A forward that wants more parallel work than time chunks can give (few channels,
-  // a short sequence: fewer segments than wanted chunks) runs one state per thread, 4x the
-  // warps (same npad, so the checkpoints are the ones the backward expects).
+  // A real-A forward left with too little parallel work even after time chunking (few
+  // channels and a short sequence: fewer segments than wanted chunks) runs one state per
+  // thread, 4x the warps (same npad, so the checkpoints are the ones the backward expects).
+  // Not where chunks alone reach a quarter of the target: 4x the warps of a chunked scan made
+  // (1,2048,16384,16) twice as slow (lab, v3.2).
   p.fwd_ns = p.ns;
-  if (!is_complex && p.warp == 32 && p.ns == 4 && p.npad <= 16 && p.nchunk < want_f) p.fwd_ns = 1;
+  if (!is_complex && p.warp == 32 && p.ns == 4 && p.npad <= 16 && threads * p.nchunk * 4 < g_fwd_target_threads)
+    p.fwd_ns = 1;
   int64_t nb = std::min(want_b, p.nseg);
   p.bchunk_segs = ceil_div(p.nseg, nb);
   p.nbchunk = ceil_div(p.nseg, p.bchunk_segs);

@@ -372,10 +372,7 @@ sscanError_t launch_bwd_main(KArgs a, const Plan& pl, sscanStream_t stream) {
   const size_t smem = bwd_smem_bytes(pl);
   sscanError_t e = check_launch(pl, "selective_scan_bwd", "backward", smem, pl.k * pl.warp, MAXT);
   if (e != sscanSuccess) return e;
-  if (smem > 48 * 1024) {
-    e = sscanFuncSetMaxDynamicSmem(kern, int(smem));
-    if (e != sscanSuccess) return e;
-  }
+  if ((e = allow_dynamic_smem<selective_scan_bwd_kernel1<NS, MAXT, CPLX, VARB, VARC>>(smem, pl)) != sscanSuccess) return e;
   a.chunk_base = 0;
   a.nchunk_launch = a.nchunk;
   const int64_t blocks = a.batch * a.groups * a.nchunk * a.ncb;

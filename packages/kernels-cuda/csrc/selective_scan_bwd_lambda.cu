@@ -116,10 +116,7 @@ sscanError_t launch_lambda_t(KArgs a, const Plan& pl, sscanStream_t stream) {
   auto kern = selective_scan_bwd_lambda_local_kernel<NS, CPLX, VARC>;
   sscanError_t e = check_launch(pl, "selective_scan_bwd", "backward lambda", smem, pl.k * pl.warp, kMaxBlockThreads);
   if (e != sscanSuccess) return e;
-  if (smem > 48 * 1024) {
-    e = sscanFuncSetMaxDynamicSmem(kern, int(smem));
-    if (e != sscanSuccess) return e;
-  }
+  if ((e = allow_dynamic_smem<selective_scan_bwd_lambda_local_kernel<NS, CPLX, VARC>>(smem, pl)) != sscanSuccess) return e;
   a.chunk_base = 1;
   a.nchunk_launch = a.nchunk - 1;
   const int64_t blocks = a.batch * a.groups * a.nchunk_launch * a.ncb;

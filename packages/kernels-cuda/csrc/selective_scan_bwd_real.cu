@@ -302,10 +302,7 @@ sscanError_t launch_bwd_real(KArgs a, const Plan& pl, sscanStream_t stream) {
   const size_t smem = bwd_real_smem_bytes(pl);
   sscanError_t e = check_launch(pl, "selective_scan_bwd", "backward (real)", smem, pl.k * pl.warp, MAXT);
   if (e != sscanSuccess) return e;
-  if (smem > 48 * 1024) {
-    e = sscanFuncSetMaxDynamicSmem(kern, int(smem));
-    if (e != sscanSuccess) return e;
-  }
+  if ((e = allow_dynamic_smem<selective_scan_bwd_real_kernel<DT, MAXT, VARB, VARC>>(smem, pl)) != sscanSuccess) return e;
   a.chunk_base = 0;
   a.nchunk_launch = a.nchunk;
   const int64_t blocks = a.batch * a.groups * a.nchunk * a.ncb;

@@ -249,10 +249,7 @@ sscanError_t launch_fwd_pass(const KArgs& a, const Plan& pl, sscanStream_t strea
   const size_t smem = fwd_smem_bytes(pl);
   sscanError_t e = check_launch(pl, "selective_scan_fwd", "forward", smem, pl.k * pl.warp, kMaxBlockThreads);
   if (e != sscanSuccess) return e;
-  if (smem > 48 * 1024) {
-    e = sscanFuncSetMaxDynamicSmem(kern, int(smem));
-    if (e != sscanSuccess) return e;
-  }
+  if ((e = allow_dynamic_smem<selective_scan_fwd_kernel1<NS, CPLX, VARB, VARC, LOCAL>>(smem, pl)) != sscanSuccess) return e;
   const int64_t blocks = a.batch * a.groups * a.nchunk_launch * a.ncb;
   SSCAN_LAUNCH(kern, dim3(unsigned(blocks)), dim3(pl.k * pl.warp), smem, stream, a);
   return sscanGetLastError();

@@ -198,10 +198,7 @@ sscanError_t launch_fwd_real_pass(const KArgs& a, const Plan& pl, sscanStream_t 
   const int threads = pl.npad / NS * pl.warp;
   sscanError_t e = check_launch(pl, "selective_scan_fwd", "forward (real)", smem, threads, kMaxBlockThreads);
   if (e != sscanSuccess) return e;
-  if (smem > 48 * 1024) {
-    e = sscanFuncSetMaxDynamicSmem(kern, int(smem));
-    if (e != sscanSuccess) return e;
-  }
+  if ((e = allow_dynamic_smem<selective_scan_fwd_real_kernel<DT, NS, VARB, VARC, LOCAL>>(smem, pl)) != sscanSuccess) return e;
   const int64_t blocks = a.batch * a.groups * a.nchunk_launch * a.ncb;
   SSCAN_LAUNCH(kern, dim3(unsigned(blocks)), dim3(threads), smem, stream, a);
   return sscanGetLastError();
