@@ -217,18 +217,6 @@ SSCAN_D float fast_exp2(float x) {
 // e^x and 1/x through the special-function unit (a few ulp): for the elementwise gate and
 // softplus of the scan kernels, whose tolerances are orders of magnitude wider.
 SSCAN_D float fast_exp(float x) { return fast_exp2(x * 1.4426950408889634f); }
-// log2(x), absolute error ~2^-22 for x in [0.5, 2] (callers keep the argument away from 1).
-SSCAN_D float fast_log2(float x) {
-#if defined(__CUDA_ARCH__)
-  float r;
-  asm("lg2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(x));
-  return r;
-#elif defined(__HIP_DEVICE_COMPILE__)
-  return log2f(x);
-#else
-  return std::log2(x);
-#endif
-}
 SSCAN_D float fast_rcp(float x) {
 #if defined(__CUDA_ARCH__)
   return __frcp_rn(x);
