@@ -20,6 +20,19 @@ const randn = (n: number, scale = 1) =>
     () => scale * Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random()),
   );
 
+// Byte arrays of up to 8 MiB: expect().toEqual compares typed arrays element by element
+// through its generic deep equality, ~1 µs a byte (the copy test drew 8 MiB and ran past its
+// time limit on the H200, 2026-11-30). This says where the first difference is instead.
+function expectSameBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {
+  expect(actual.length, `${what}: length`).toBe(expected.length);
+  const first = Buffer.compare(actual, expected) === 0 ? -1 : actual.findIndex((v, i) => v !== expected[i]);
+  const detail =
+    first < 0
+      ? 'same'
+      : `first difference at byte ${first}: got ${actual[first]}, expected ${expected[first]}`;
+  expect(detail, what).toBe('same');
+}
+
 describe('probe on a GPU machine', () => {
   it('finds a usable device and the kernels', () => {
     expect(probed.ok ? 'ok' : `${probed.reason} — ${probed.hint}`).toBe('ok');
@@ -45,17 +58,17 @@ describe.runIf(probed.ok)('device memory', () => {
     addon.copyFromHost(a, off, bytes);
     const sync = new Uint8Array(n);
     addon.copyToHost(a, off, sync);
-    expect(sync).toEqual(bytes);
+    expectSameBytes(sync, bytes, 'copyToHost');
     addon.copyDeviceToDevice(b, 0, a, off, n);
     const back = await addon.copyToHostAsync(b, 0, new Uint8Array(n));
-    expect(back).toEqual(bytes);
+    expectSameBytes(back, bytes, 'copyDeviceToDevice + copyToHostAsync');
     const value = randInt(0, 255);
     const k = randInt(1, n);
     addon.memset(b, 0, value, k);
     const after = new Uint8Array(n);
     addon.copyToHost(b, 0, after);
     expect(after.subarray(0, k).every((x) => x === value)).toBe(true);
-    expect(after.subarray(k)).toEqual(bytes.subarray(k));
+    expectSameBytes(after.subarray(k), bytes.subarray(k), 'bytes past the memset');
     addon.free(a);
     addon.free(b);
   });
@@ -75,7 +88,7 @@ describe.runIf(probed.ok)('device memory', () => {
       handles.forEach((h, k) => {
         const back = new Uint8Array(n);
         addon.copyToHost(h, 0, back);
-        expect(back, `size ${n}, copy ${k}`).toEqual(sent[k]);
+        expectSameBytes(back, sent[k], `size ${n}, copy ${k}`);
         addon.free(h);
       });
     }
