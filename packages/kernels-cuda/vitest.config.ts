@@ -1,5 +1,5 @@
 import { packageTestConfig } from '../../vitest.base';
 
-// GPU tests (src/__tests__/gpu/*.gpu.ts) use node:test and run through `pnpm test:gpu`
-// (or tools/device on the GPU machine); this config only picks up the GPU-less *.test.ts.
+// GPU tests (src/__tests__/*.gpu.test.ts) run through `pnpm test:gpu` (vitest.gpu.config.ts,
+// or tools/device on the GPU machine); this config picks up only the GPU-less *.test.ts.
 export default packageTestConfig('@sscan/kernels-cuda');
