@@ -19,8 +19,9 @@
 //  - du, ddelta, y partials per (channel, step) of each warp go to shared memory; after one
 //    barrier, each thread sums the K warps' partials of its elements and writes du, ddelta, dz
 //    directly (double-buffered partials: one barrier per sub-tile).
-// dA and constant dB/dC accumulate in registers; dD, dbias per element thread, summed over the
-// 8 threads sharing a channel at the end. All sums have a fixed order: bitwise reproducible.
+// dA and constant dB/dC accumulate in registers; dD, dbias in one shared slot per (channel,
+// sub-tile step), each owned by one thread, summed in order at the end. All sums have a fixed
+// order: bitwise reproducible.
 #include "scan_internal.h"
 
 namespace sscan {
