@@ -56,19 +56,22 @@ SSCAN_D void st(void* p, int64_t i, float v, int dtype) {
 }
 
 // Block coordinates, decoded from grid.x alone (no 65535 limit on any dimension):
-// channel block fastest so blocks that share a B/C tile run together and hit L2.
+// channel block fastest so blocks that share a B/C tile run together and hit L2. In 32-bit
+// arithmetic (grid.x < 2^31, so every factor fits): a 64-bit division is a ~70-instruction
+// subroutine, and short launches wait on this before their first load.
 struct BlockPos {
   int64_t b, g, chunk, cb;
 };
 SSCAN_D BlockPos block_pos(const KArgs& a) {
-  int64_t bid = blockIdx.x;
+  uint32_t bid = blockIdx.x;
+  const uint32_t ncb = uint32_t(a.ncb), nch = uint32_t(a.nchunk_launch), groups = uint32_t(a.groups);
   BlockPos p;
-  p.cb = bid % a.ncb;
-  bid /= a.ncb;
-  p.chunk = a.chunk_base + bid % a.nchunk_launch;
-  bid /= a.nchunk_launch;
-  p.g = bid % a.groups;
-  p.b = bid / a.groups;
+  p.cb = bid % ncb;
+  bid /= ncb;
+  p.chunk = a.chunk_base + bid % nch;
+  bid /= nch;
+  p.g = bid % groups;
+  p.b = bid / groups;
   return p;
 }
 

@@ -27,6 +27,7 @@ __global__ void sscan_compiled_warp_kernel(int* out) { *out = kWarpSize; }
 #define SSCAN_ATTR_WARP cudaDevAttrWarpSize
 #define SSCAN_ATTR_SMEM cudaDevAttrMaxSharedMemoryPerBlockOptin
 #define SSCAN_ATTR_THREADS cudaDevAttrMaxThreadsPerBlock
+#define SSCAN_ATTR_SMS cudaDevAttrMultiProcessorCount
 #define sscanGetDevice cudaGetDevice
 #define sscanDeviceGetAttribute cudaDeviceGetAttribute
 #elif defined(__HIPCC__)
@@ -34,12 +35,14 @@ __global__ void sscan_compiled_warp_kernel(int* out) { *out = kWarpSize; }
 #define SSCAN_ATTR_WARP hipDeviceAttributeWarpSize
 #define SSCAN_ATTR_SMEM hipDeviceAttributeMaxSharedMemoryPerBlock
 #define SSCAN_ATTR_THREADS hipDeviceAttributeMaxThreadsPerBlock
+#define SSCAN_ATTR_SMS hipDeviceAttributeMultiprocessorCount
 #define sscanGetDevice hipGetDevice
 #define sscanDeviceGetAttribute hipDeviceGetAttribute
 #else
 #define SSCAN_ATTR_WARP cudaDevAttrWarpSize
 #define SSCAN_ATTR_SMEM cudaDevAttrMaxSharedMemoryPerBlockOptin
 #define SSCAN_ATTR_THREADS cudaDevAttrMaxThreadsPerBlock
+#define SSCAN_ATTR_SMS cudaDevAttrMultiProcessorCount
 #define sscanGetDevice cudaGetDevice
 #define sscanDeviceGetAttribute cudaDeviceGetAttribute
 #endif
@@ -70,13 +73,14 @@ struct Entry {
 };
 
 sscanError_t read_limits(int dev, Entry& en) {
-  int warp = 0, smem = 0, threads = 0, compiled = 0;
+  int warp = 0, smem = 0, threads = 0, sms = 0, compiled = 0;
   sscanError_t e;
   if ((e = sscanDeviceGetAttribute(&warp, SSCAN_ATTR_WARP, dev)) != sscanSuccess) return e;
   if ((e = sscanDeviceGetAttribute(&smem, SSCAN_ATTR_SMEM, dev)) != sscanSuccess) return e;
   if ((e = sscanDeviceGetAttribute(&threads, SSCAN_ATTR_THREADS, dev)) != sscanSuccess) return e;
+  if ((e = sscanDeviceGetAttribute(&sms, SSCAN_ATTR_SMS, dev)) != sscanSuccess) return e;
   if ((e = compiled_warp(&compiled)) != sscanSuccess) return e;
-  en.lim = DeviceLimits{warp, size_t(smem), threads, dev};
+  en.lim = DeviceLimits{warp, size_t(smem), threads, dev, sms};
   char msg[400];
   if (compiled != warp) {
     std::snprintf(msg, sizeof msg,
@@ -127,7 +131,7 @@ sscanError_t device_limits(DeviceLimits* out) {
 DeviceLimits device_limits_or_default() {
   DeviceLimits lim;
   if (device_limits(&lim) == sscanSuccess) return lim;
-  return DeviceLimits{kHostWarpSize, 48 * 1024, 1024};
+  return DeviceLimits{kHostWarpSize, 48 * 1024, 1024, -1, 0};
 }
 
 sscanError_t check_launch(const Plan& pl, const char* op, const char* kernel, size_t smem, int threads,

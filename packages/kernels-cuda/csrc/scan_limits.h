@@ -1,5 +1,6 @@
 // What the current GPU allows a scan launch, read once per device: the warp width, the dynamic
-// shared memory a block may use, and the threads per block. Host code only.
+// shared memory a block may use, the threads per block and the multiprocessor count. Host code
+// only.
 //
 // Why the warp width is a run-time value on the host: under HIP the host code is compiled once
 // while each GPU target's device code is compiled with its own wavefront width (64 on CDNA,
@@ -21,6 +22,7 @@ struct DeviceLimits {
   size_t smem_per_block;  // dynamic shared memory (LDS) one block may use, opt-in limit on CUDA
   int max_threads;        // threads per block
   int device;             // the device these are of (its index in the runtime)
+  int sms;                // multiprocessors (compute units); 0 where unknown
 };
 
 // The current device's limits (cached per device). Fails with sscanErrorNotSupported (and a

@@ -43,6 +43,10 @@ inline int64_t g_bwd_target_threads = kTargetThreads;
 // Real A on 32-wide warps runs the lean real-A kernels (selective_scan_{fwd,bwd}_real.cu);
 // false sends every shape to the general kernels (the lab times both).
 inline bool g_real_kernels = true;
+// The real-A forward's channels per block where it runs one state per thread: 0 chooses by the
+// device's multiprocessor count (fwd_block_channels), 8 or 16 force one. Per thread: the lab's
+// checks force it per case while they run cases on several threads.
+inline thread_local int g_fwd_cb = 0;
 
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -56,6 +60,7 @@ struct Plan {
   int64_t dstate;
   int ns;           // states per thread (template parameter of the kernels): 4 or 16
   int fwd_ns;       // the real-A forward's states per thread: ns, or 1 (see make_plan)
+  int fwd_cb;       // the real-A forward's channels per block: warp, or 16 or 8 where fwd_ns == 1
   int k;            // warps per block, each warp one slice of ns states for `warp` channels
   int npad;         // k * ns >= dstate; states past dstate are zero and cost only wasted exps
   int cw;           // 2 for complex (re, im) else 1
@@ -103,6 +108,24 @@ inline bool block_fits(const Plan& p) {
          bwd_smem_bytes(p) <= p.lim.smem_per_block;
 }
 
+// Channels per block of the real-A forward with one state per thread (16 or 8; a warp then
+// holds 32 / cb state slices of cb channels): the fewest channels on the busiest
+// multiprocessor, ties to the wider block. Such launches are small by definition (Plan::fwd_ns),
+// and with 32 channels per block they left most of the GPU idle: (1,1536,128,16) filled 48 of
+// the H200's 132 SMs (docs/perf-notes.md, v3.5).
+// runs: (batch, group, time chunk) triples, each of dpg channels.
+inline int fwd_block_channels(int64_t runs, int64_t dpg, int sms) {
+  if (g_fwd_cb == 8 || g_fwd_cb == 16) return g_fwd_cb;
+  int best = 16;
+  int64_t best_load = 0;
+  for (int cb : {16, 8}) {
+    const int64_t blocks = runs * ceil_div(dpg, cb);
+    const int64_t load = ceil_div(blocks, std::max(sms, 1)) * cb;
+    if (cb == 16 || load < best_load) best = cb, best_load = load;
+  }
+  return best;
+}
+
 inline Plan make_plan(const ScanShape& s, bool is_complex, bool chunked_fwd, const DeviceLimits& lim) {
   Plan p;
   p.lim = lim;
@@ -143,8 +166,11 @@ inline Plan make_plan(const ScanShape& s, bool is_complex, bool chunked_fwd, con
   // Not where chunks alone reach a quarter of the target: 4x the warps of a chunked scan made
   // (1,2048,16384,16) twice as slow (lab, v3.2).
   p.fwd_ns = p.ns;
-  if (!is_complex && p.warp == 32 && p.ns == 4 && p.npad <= 16 && threads * p.nchunk * 4 < g_fwd_target_threads)
+  p.fwd_cb = p.warp;
+  if (!is_complex && p.warp == 32 && p.ns == 4 && p.npad <= 16 && threads * p.nchunk * 4 < g_fwd_target_threads) {
     p.fwd_ns = 1;
+    p.fwd_cb = fwd_block_channels(s.batch * s.groups * p.nchunk, p.dpg, lim.sms);
+  }
   int64_t nb = std::min(want_b, p.nseg);
   p.bchunk_segs = ceil_div(p.nseg, nb);
   p.nbchunk = ceil_div(p.nseg, p.bchunk_segs);

@@ -11,9 +11,9 @@
 // float4 accesses at stride 36 hit 32 distinct banks); B/C warp-major s[n / 4][t][n % 4], so
 // the 4 states of a warp's slice at step t are one float4 that every lane reads at once.
 //
-// Quad numbering: channel tiles have 32 rows x 8 quads = 256 (quad q: row q / 8, steps
-// 4 (q % 8)...); a thread stages quads threadIdx.x + blockDim.x * (i + 2 batch), i < 2, so
-// blocks of 4+ warps need one batch. B/C tiles have npad x 8 = blockDim.x quads: one each.
+// Quad numbering: channel tiles have ROWS (32, or the forward's 16 or 8) rows x 8 quads (quad
+// q: row q / 8, steps 4 (q % 8)...); a thread stages quads threadIdx.x + blockDim.x * (i + 2
+// batch), i < 2, so blocks of 4+ warps need one batch. B/C tiles have npad x 8 = blockDim.x quads: one each.
 #pragma once
 
 #include "scan_stage.cuh"
@@ -120,25 +120,30 @@ SSCAN_D void store_elem(void* dst, int64_t i, float v) {
   else static_cast<uint16_t*>(dst)[i] = uint16_t(float_to_elem<DT>(v));
 }
 
-// Where quad i of `batch` of a channel tile lies: row, first step, and whether it exists.
+// Where quad i of `batch` of a channel tile of ROWS channels (the block's) lies: row, first
+// step, and whether it exists.
 struct QuadPos {
   int row, s4;
   bool in_tile;
 };
+template <int ROWS = 32>
 SSCAN_D QuadPos chan_quad(int i, int batch) {
   const int q = int(threadIdx.x) + int(blockDim.x) * (i + 2 * batch);
-  return {q >> 3, (q & 7) * 4, q < 32 * 8};
+  return {q >> 3, (q & 7) * 4, q < ROWS * 8};
 }
-SSCAN_D int chan_quad_batches() { return (32 * 8 + 2 * int(blockDim.x) - 1) / (2 * int(blockDim.x)); }
+template <int ROWS = 32>
+SSCAN_D int chan_quad_batches() {
+  return (ROWS * 8 + 2 * int(blockDim.x) - 1) / (2 * int(blockDim.x));
+}
 
-template <int DT>
+template <int DT, int ROWS = 32>
 SSCAN_D void fetch_chan_quads(Quad<DT> (&q)[2], const void* src, const KArgs& a, const BlockPos& p, int64_t t0,
                               int64_t t_end, int batch) {
-  const int64_t base = (p.b * a.dim + p.g * a.dpg + p.cb * 32) * a.L + t0;
-  const int64_t nvalid = a.dpg - p.cb * 32;
+  const int64_t base = (p.b * a.dim + p.g * a.dpg + p.cb * ROWS) * a.L + t0;
+  const int64_t nvalid = a.dpg - p.cb * ROWS;
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
-    const QuadPos qp = chan_quad(i, batch);
+    const QuadPos qp = chan_quad<ROWS>(i, batch);
     const bool ok = qp.in_tile && qp.row < nvalid;
     fetch_quad<DT>(q[i], src, base + qp.row * a.L + qp.s4, ok ? t_end - (t0 + qp.s4) : 0, a.vec4);
   }
@@ -146,17 +151,17 @@ SSCAN_D void fetch_chan_quads(Quad<DT> (&q)[2], const void* src, const KArgs& a,
 
 // s_u = u, s_dt = softplus(delta + bias) (or delta + bias); both 0 outside the tile's valid
 // channels and steps, which makes a recurrence step an exact no-op (decay 1, input 0).
-template <int DT>
+template <int DT, int ROWS = 32>
 SSCAN_D void put_u_dt_quads(const Quad<DT> (&qu)[2], const Quad<DT> (&qd)[2], const KArgs& a, const BlockPos& p,
                             int64_t t0, int64_t t_end, int batch, float* s_u, float* s_dt) {
-  const int64_t nvalid = a.dpg - p.cb * 32;
+  const int64_t nvalid = a.dpg - p.cb * ROWS;
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
-    const QuadPos qp = chan_quad(i, batch);
+    const QuadPos qp = chan_quad<ROWS>(i, batch);
     if (!qp.in_tile) break;
     const float4 u = quad_to_f4<DT>(qu[i]), x = quad_to_f4<DT>(qd[i]);
     const bool row_ok = qp.row < nvalid;
-    const float bias = (a.bias && row_ok) ? a.bias[p.g * a.dpg + p.cb * 32 + qp.row] : 0.f;
+    const float bias = (a.bias && row_ok) ? a.bias[p.g * a.dpg + p.cb * ROWS + qp.row] : 0.f;
     const int64_t n = row_ok ? t_end - (t0 + qp.s4) : 0;
     float dt[4];
 #pragma unroll
@@ -170,11 +175,11 @@ SSCAN_D void put_u_dt_quads(const Quad<DT> (&qu)[2], const Quad<DT> (&qd)[2], co
 }
 
 // A plain converted copy (z).
-template <int DT>
+template <int DT, int ROWS = 32>
 SSCAN_D void put_chan_quads(const Quad<DT> (&q)[2], int batch, float* s) {
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
-    const QuadPos qp = chan_quad(i, batch);
+    const QuadPos qp = chan_quad<ROWS>(i, batch);
     if (!qp.in_tile) break;
     *reinterpret_cast<float4*>(s + qp.row * kRealRS + qp.s4) = quad_to_f4<DT>(q[i]);
   }
@@ -208,13 +213,14 @@ SSCAN_D void fetch_bc_quad(Quad<DT>& q, const void* src, const KArgs& a, const B
   fetch_quad<DT>(q, src, base + int64_t(n) * a.L + s4, n < a.N ? t_end - (t0 + s4) : 0, a.vec4);
 }
 // Stored slice-major for slices of NS states: s[n / NS][t][n % NS] (NS = 4: one float4 per
-// warp and step; NS = 1: one float). Threads past the npad * 8 quads hold none.
+// warp and step; NS = 1: one float), slices slice_stride floats apart (at least kTile * NS).
+// Threads past the npad * 8 quads hold none.
 template <int DT, int NS = 4>
-SSCAN_D void put_bc_quad(const Quad<DT>& q, const KArgs& a, float* s) {
+SSCAN_D void put_bc_quad(const Quad<DT>& q, const KArgs& a, float* s, int slice_stride = kTile * NS) {
   const int n = int(threadIdx.x) >> 3, s4 = (int(threadIdx.x) & 7) * 4;
   if (n >= a.npad) return;
   const float4 v = quad_to_f4<DT>(q);
-  float* d = s + ((n / NS) * kTile + s4) * NS + (n % NS);
+  float* d = s + (n / NS) * slice_stride + s4 * NS + (n % NS);
   d[0] = v.x;
   d[NS] = v.y;
   d[2 * NS] = v.z;

@@ -80,6 +80,7 @@ struct Case {
   int dtype;
   bool cplx, varB, varC, hasD, hasZ, hasBias, softplus, hasInit, hasGradLast, useSaved;
   int64_t b, dim, L, N, groups;
+  int fwd_cb = 0;  // detail::g_fwd_cb for this case: 0 the plan's choice, 16 or 8 forced
 };
 
 // Tolerances (issue): out by dtype; du 2x base; ddelta 5x rtol, 10x atol; dA/dD/dbias/dz
@@ -118,6 +119,8 @@ int main(int argc, char** argv) {
   // SCAN_LAB_GENERAL=1: every shape on the general kernels (the real-A kernels off), to check
   // and time them against each other.
   if (const char* g = getenv("SCAN_LAB_GENERAL")) detail::g_real_kernels = atoi(g) == 0;
+  // SCAN_LAB_FWD_CB=16|8: the real-A forward's narrow blocks forced to that width (bench)
+  if (const char* cb = getenv("SCAN_LAB_FWD_CB")) detail::g_fwd_cb = atoi(cb);
   printf("kernels: %s\n", detail::g_real_kernels ? "real-A kernels where they apply (v3)" : "general kernels only (v2)");
   int fails = 0;
   if (mode == "all" || mode == "check") fails += run_checks();

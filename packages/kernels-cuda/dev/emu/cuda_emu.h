@@ -50,7 +50,12 @@ typedef void* cudaStream_t;
 enum { cudaSuccess = 0, cudaErrorLaunchOutOfResources = 701, cudaErrorNotSupported = 801, cudaErrorLaunchFailure = 719 };
 enum cudaMemcpyKind { cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost, cudaMemcpyDeviceToDevice };
 struct cudaDeviceProp { char name[256]; int multiProcessorCount; int l2CacheSize; int warpSize; };
-enum cudaDeviceAttr { cudaDevAttrWarpSize, cudaDevAttrMaxSharedMemoryPerBlockOptin, cudaDevAttrMaxThreadsPerBlock };
+enum cudaDeviceAttr {
+  cudaDevAttrWarpSize,
+  cudaDevAttrMaxSharedMemoryPerBlockOptin,
+  cudaDevAttrMaxThreadsPerBlock,
+  cudaDevAttrMultiProcessorCount
+};
 inline const char* cudaGetErrorString(cudaError_t e) {
   return e == cudaErrorLaunchOutOfResources ? "too many resources requested for launch (emulated)"
                                             : e ? "emulated error" : "no error";
@@ -70,7 +75,11 @@ inline cudaError_t cudaGetLastError() {
 }
 inline cudaError_t cudaGetDevice(int* d) { *d = 0; return cudaSuccess; }
 inline cudaError_t cudaDeviceGetAttribute(int* v, cudaDeviceAttr a, int) {
-  *v = a == cudaDevAttrWarpSize ? SSCAN_EMU_WARP_SIZE : a == cudaDevAttrMaxThreadsPerBlock ? 1024 : SSCAN_EMU_MAX_SMEM;
+  // 132 multiprocessors, as an H200: the launch plans (scan_plan.h) choose as they would there
+  *v = a == cudaDevAttrWarpSize              ? SSCAN_EMU_WARP_SIZE
+       : a == cudaDevAttrMaxThreadsPerBlock  ? 1024
+       : a == cudaDevAttrMultiProcessorCount ? 132
+                                             : SSCAN_EMU_MAX_SMEM;
   return cudaSuccess;
 }
 inline cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int) {
