@@ -13,7 +13,8 @@
 //
 // Quad numbering: channel tiles have ROWS (32, or the forward's 16 or 8) rows x 8 quads (quad
 // q: row q / 8, steps 4 (q % 8)...); a thread stages quads threadIdx.x + blockDim.x * (i + 2
-// batch), i < 2, so blocks of 4+ warps need one batch. B/C tiles have npad x 8 = blockDim.x quads: one each.
+// batch), i < 2, so blocks of 4+ warps need one batch. B/C tiles have npad x 8 <= blockDim.x
+// quads: at most one each.
 #pragma once
 
 #include "scan_stage.cuh"
@@ -120,82 +121,98 @@ SSCAN_D void store_elem(void* dst, int64_t i, float v) {
   else static_cast<uint16_t*>(dst)[i] = uint16_t(float_to_elem<DT>(v));
 }
 
-// Where quad i of `batch` of a channel tile of ROWS channels (the block's) lies: row, first
-// step, and whether it exists.
-struct QuadPos {
-  int row, s4;
-  bool in_tile;
+// A thread's quads of one staging batch of a channel tile (the block's ROWS channels), located
+// once per kernel: rows do not move between tiles, so a tile's fetch is an add and a load.
+// Quad i < 2 is q = q0 + blockDim.x * i, q0 = threadIdx.x + 2 blockDim.x batch: row q / 8,
+// first step s4 = 4 (q % 8), the same for both quads (blockDim.x % 8 == 0). Kept small: the
+// kernels holding it are near their register limit.
+struct ChanQuads {
+  int64_t off;    // element offset of quad 0's first step in tile t0 = 0
+  int64_t end;    // t_end - s4: the quads' steps in tile t0 are end - t0 (where the row exists)
+  float bias[2];  // the rows' delta bias (0 without)
+  int q0;
+  bool ok[2];     // the quad's row exists: in the tile and below the group's channels
+  SSCAN_D int rows_apart() const { return int(blockDim.x) >> 3; }
+  SSCAN_D int64_t steps(int i, int64_t t0) const { return ok[i] ? end - t0 : 0; }
+  // Shared-memory offset (row * kRealRS + s4) of quad i, or -1 where no such quad.
+  template <int ROWS>
+  SSCAN_D int sm(int i) const {
+    const int q = q0 + int(blockDim.x) * i;
+    return q < ROWS * 8 ? (q >> 3) * kRealRS + (q & 7) * 4 : -1;
+  }
 };
-template <int ROWS = 32>
-SSCAN_D QuadPos chan_quad(int i, int batch) {
-  const int q = int(threadIdx.x) + int(blockDim.x) * (i + 2 * batch);
-  return {q >> 3, (q & 7) * 4, q < ROWS * 8};
-}
 template <int ROWS = 32>
 SSCAN_D int chan_quad_batches() {
   return (ROWS * 8 + 2 * int(blockDim.x) - 1) / (2 * int(blockDim.x));
 }
-
-template <int DT, int ROWS = 32>
-SSCAN_D void fetch_chan_quads(Quad<DT> (&q)[2], const void* src, const KArgs& a, const BlockPos& p, int64_t t0,
-                              int64_t t_end, int batch) {
-  const int64_t base = (p.b * a.dim + p.g * a.dpg + p.cb * ROWS) * a.L + t0;
-  const int64_t nvalid = a.dpg - p.cb * ROWS;
+template <int ROWS = 32>
+SSCAN_D ChanQuads chan_quads(const KArgs& a, const BlockPos& p, int64_t t_end, int batch) {
+  ChanQuads c;
+  c.q0 = int(threadIdx.x) + 2 * int(blockDim.x) * batch;
+  const int row = c.q0 >> 3, s4 = (c.q0 & 7) * 4;
+  const int64_t chan0 = p.g * a.dpg + p.cb * ROWS, nvalid = a.dpg - p.cb * ROWS;
+  c.off = (p.b * a.dim + chan0 + row) * a.L + s4;
+  c.end = t_end - s4;
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
-    const QuadPos qp = chan_quad<ROWS>(i, batch);
-    const bool ok = qp.in_tile && qp.row < nvalid;
-    fetch_quad<DT>(q[i], src, base + qp.row * a.L + qp.s4, ok ? t_end - (t0 + qp.s4) : 0, a.vec4);
+    const int q = c.q0 + int(blockDim.x) * i, r = row + c.rows_apart() * i;
+    c.ok[i] = q < ROWS * 8 && r < nvalid;
+    c.bias[i] = c.ok[i] && a.bias ? a.bias[chan0 + r] : 0.f;
   }
+  return c;
+}
+
+// The quads of tile t0 of src (a (batch, dim, L) tensor of dtype DT).
+template <int DT>
+SSCAN_D void fetch_chan_quads(Quad<DT> (&q)[2], const void* src, const ChanQuads& c, int64_t t0, int64_t L,
+                              bool vec) {
+#pragma unroll
+  for (int i = 0; i < 2; ++i) fetch_quad<DT>(q[i], src, c.off + int64_t(c.rows_apart() * i) * L + t0, c.steps(i, t0), vec);
 }
 
 // s_u = u, s_dt = softplus(delta + bias) (or delta + bias); both 0 outside the tile's valid
 // channels and steps, which makes a recurrence step an exact no-op (decay 1, input 0).
 template <int DT, int ROWS = 32>
-SSCAN_D void put_u_dt_quads(const Quad<DT> (&qu)[2], const Quad<DT> (&qd)[2], const KArgs& a, const BlockPos& p,
-                            int64_t t0, int64_t t_end, int batch, float* s_u, float* s_dt) {
-  const int64_t nvalid = a.dpg - p.cb * ROWS;
+SSCAN_D void put_u_dt_quads(const Quad<DT> (&qu)[2], const Quad<DT> (&qd)[2], const ChanQuads& c, int64_t t0,
+                            bool softplus, float* s_u, float* s_dt) {
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
-    const QuadPos qp = chan_quad<ROWS>(i, batch);
-    if (!qp.in_tile) break;
+    const int e = c.sm<ROWS>(i);
+    if (e < 0) break;
     const float4 u = quad_to_f4<DT>(qu[i]), x = quad_to_f4<DT>(qd[i]);
-    const bool row_ok = qp.row < nvalid;
-    const float bias = (a.bias && row_ok) ? a.bias[p.g * a.dpg + p.cb * ROWS + qp.row] : 0.f;
-    const int64_t n = row_ok ? t_end - (t0 + qp.s4) : 0;
+    const int64_t n = c.steps(i, t0);
     float dt[4];
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
-      const float v = f4_at(x, j) + bias;
-      dt[j] = j < n ? (a.softplus ? softplus_fast(v) : v) : 0.f;
+      const float v = f4_at(x, j) + c.bias[i];
+      dt[j] = j < n ? (softplus ? softplus_fast(v) : v) : 0.f;
     }
-    *reinterpret_cast<float4*>(s_u + qp.row * kRealRS + qp.s4) = u;
-    *reinterpret_cast<float4*>(s_dt + qp.row * kRealRS + qp.s4) = make_float4(dt[0], dt[1], dt[2], dt[3]);
+    *reinterpret_cast<float4*>(s_u + e) = u;
+    *reinterpret_cast<float4*>(s_dt + e) = make_float4(dt[0], dt[1], dt[2], dt[3]);
   }
 }
 
 // A plain converted copy (z).
 template <int DT, int ROWS = 32>
-SSCAN_D void put_chan_quads(const Quad<DT> (&q)[2], int batch, float* s) {
+SSCAN_D void put_chan_quads(const Quad<DT> (&q)[2], const ChanQuads& c, float* s) {
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
-    const QuadPos qp = chan_quad<ROWS>(i, batch);
-    if (!qp.in_tile) break;
-    *reinterpret_cast<float4*>(s + qp.row * kRealRS + qp.s4) = quad_to_f4<DT>(q[i]);
+    const int e = c.sm<ROWS>(i);
+    if (e < 0) break;
+    *reinterpret_cast<float4*>(s + e) = quad_to_f4<DT>(q[i]);
   }
 }
 
 // Backward: s_dy = dout * silu(z) (or dout), s_dout = dout, s_z = z.
 template <int DT>
-SSCAN_D void put_dy_quads(const Quad<DT> (&qo)[2], const Quad<DT> (&qz)[2], bool has_z, int batch, float* s_dy,
-                          float* s_dout, float* s_z) {
+SSCAN_D void put_dy_quads(const Quad<DT> (&qo)[2], const Quad<DT> (&qz)[2], bool has_z, const ChanQuads& c,
+                          float* s_dy, float* s_dout, float* s_z) {
 #pragma unroll
   for (int i = 0; i < 2; ++i) {
-    const QuadPos qp = chan_quad(i, batch);
-    if (!qp.in_tile) break;
+    const int e = c.sm<32>(i);
+    if (e < 0) break;
     const float4 o = quad_to_f4<DT>(qo[i]);
     const float4 z = has_z ? quad_to_f4<DT>(qz[i]) : make_float4(0.f, 0.f, 0.f, 0.f);
-    const int e = qp.row * kRealRS + qp.s4;
     *reinterpret_cast<float4*>(s_dout + e) = o;
     *reinterpret_cast<float4*>(s_z + e) = z;
     *reinterpret_cast<float4*>(s_dy + e) =
@@ -204,20 +221,27 @@ SSCAN_D void put_dy_quads(const Quad<DT> (&qo)[2], const Quad<DT> (&qz)[2], bool
 }
 
 // B or C (variable, real: dtype DT), rows = the npad states of the block's group: at most one
-// quad per thread (npad * 8 <= blockDim.x).
+// quad per thread (npad * 8 <= blockDim.x), held by the block's last threads (quad = blockDim.x
+// - 1 - threadIdx.x), so that blocks with more threads than channel quads stage B and C on
+// threads that hold no channel quad.
+SSCAN_D int bc_quad_index() { return int(blockDim.x) - 1 - int(threadIdx.x); }
+struct BcQuad {
+  int64_t off, end;  // as ChanQuads; end = 0 past the group's states
+};
+SSCAN_D BcQuad bc_quad(const KArgs& a, const BlockPos& p, int64_t t_end) {
+  const int qi = bc_quad_index(), n = qi >> 3, s4 = (qi & 7) * 4;
+  return {((p.b * a.groups + p.g) * a.N + n) * a.L + s4, n < a.N ? t_end - s4 : 0};
+}
 template <int DT>
-SSCAN_D void fetch_bc_quad(Quad<DT>& q, const void* src, const KArgs& a, const BlockPos& p, int64_t t0,
-                           int64_t t_end) {
-  const int n = int(threadIdx.x) >> 3, s4 = (int(threadIdx.x) & 7) * 4;
-  const int64_t base = ((p.b * a.groups + p.g) * a.N) * a.L + t0;
-  fetch_quad<DT>(q, src, base + int64_t(n) * a.L + s4, n < a.N ? t_end - (t0 + s4) : 0, a.vec4);
+SSCAN_D void fetch_bc_quad(Quad<DT>& q, const void* src, const BcQuad& c, int64_t t0, bool vec) {
+  fetch_quad<DT>(q, src, c.off + t0, c.end - t0, vec);
 }
 // Stored slice-major for slices of NS states: s[n / NS][t][n % NS] (NS = 4: one float4 per
 // warp and step; NS = 1: one float), slices slice_stride floats apart (at least kTile * NS).
 // Threads past the npad * 8 quads hold none.
 template <int DT, int NS = 4>
 SSCAN_D void put_bc_quad(const Quad<DT>& q, const KArgs& a, float* s, int slice_stride = kTile * NS) {
-  const int n = int(threadIdx.x) >> 3, s4 = (int(threadIdx.x) & 7) * 4;
+  const int qi = bc_quad_index(), n = qi >> 3, s4 = (qi & 7) * 4;
   if (n >= a.npad) return;
   const float4 v = quad_to_f4<DT>(q);
   float* d = s + (n / NS) * slice_stride + s4 * NS + (n % NS);
@@ -233,16 +257,18 @@ SSCAN_D void stage_tile_real(const KArgs& a, const BlockPos& p, int64_t t0, int6
                              float* s_dt, float* s_dy, float* s_dout, float* s_z, float* s_B, float* s_C) {
   Quad<DT> u[2], dl[2], dout[2], z[2], b, c;
   const bool has_z = DY && a.z;
-  if (VARB) fetch_bc_quad<DT>(b, a.B, a, p, t0, t_end);
-  if (VARC) fetch_bc_quad<DT>(c, a.C, a, p, t0, t_end);
+  const BcQuad bq = bc_quad(a, p, t_end);
+  if (VARB) fetch_bc_quad<DT>(b, a.B, bq, t0, a.vec4);
+  if (VARC) fetch_bc_quad<DT>(c, a.C, bq, t0, a.vec4);
   const int nb = chan_quad_batches();
   for (int batch = 0; batch < nb; ++batch) {
-    fetch_chan_quads<DT>(u, a.u, a, p, t0, t_end, batch);
-    fetch_chan_quads<DT>(dl, a.delta, a, p, t0, t_end, batch);
-    if (DY) fetch_chan_quads<DT>(dout, a.dout, a, p, t0, t_end, batch);
-    if (has_z) fetch_chan_quads<DT>(z, a.z, a, p, t0, t_end, batch);
-    put_u_dt_quads<DT>(u, dl, a, p, t0, t_end, batch, s_u, s_dt);
-    if (DY) put_dy_quads<DT>(dout, z, has_z, batch, s_dy, s_dout, s_z);
+    const ChanQuads cq = chan_quads(a, p, t_end, batch);
+    fetch_chan_quads<DT>(u, a.u, cq, t0, a.L, a.vec4);
+    fetch_chan_quads<DT>(dl, a.delta, cq, t0, a.L, a.vec4);
+    if (DY) fetch_chan_quads<DT>(dout, a.dout, cq, t0, a.L, a.vec4);
+    if (has_z) fetch_chan_quads<DT>(z, a.z, cq, t0, a.L, a.vec4);
+    put_u_dt_quads<DT>(u, dl, cq, t0, a.softplus, s_u, s_dt);
+    if (DY) put_dy_quads<DT>(dout, z, has_z, cq, s_dy, s_dout, s_z);
   }
   if (VARB) put_bc_quad<DT>(b, a, s_B);
   if (VARC) put_bc_quad<DT>(c, a, s_C);

@@ -23,15 +23,54 @@
 namespace sscan {
 namespace detail {
 
-// Floats between the B (or C) slices of a block: a warp of CB < 32 channels reads 32 / CB
-// slices at once, one bank apart with the padding (NS = 1).
-SSCAN_HD constexpr int fwd_real_slice_stride(int ns, int cb) { return kTile * ns + (cb < 32 ? ns : 0); }
+// Floats between the B (or C) slices of a block: a warp of CB < 32 channels (one state per
+// thread) reads 32 / CB slices at once, 4 steps of each as a float4: 4 banks apart with the
+// padding, 16-byte aligned.
+SSCAN_HD constexpr int fwd_real_slice_stride(int ns, int cb) { return kTile * ns + (cb < 32 ? 4 : 0); }
 
-// Shared memory (floats): u, dt, z rows [CB][36]; B, C slice-major [S][stride]; y [S][CB][36].
+// Shared memory (floats): u, dt, z rows [CB][36]; B, C slice-major [S][stride]; y [S][CB][36];
+// D [CB].
 size_t fwd_real_smem_bytes(const Plan& pl) {
   const int slices = pl.npad / pl.fwd_ns;
   return sizeof(float) * size_t(3 * pl.fwd_cb * kRealRS + 2 * slices * fwd_real_slice_stride(pl.fwd_ns, pl.fwd_cb) +
-                                slices * pl.fwd_cb * kRealRS);
+                                slices * pl.fwd_cb * kRealRS + pl.fwd_cb);
+}
+
+// EW (4 or 2) consecutive floats of a shared row, one vector load (16- or 8-byte aligned).
+template <int EW>
+SSCAN_D void load_run(const float* src, float (&v)[EW]) {
+  if constexpr (EW == 4) {
+    const float4 x = *reinterpret_cast<const float4*>(src);
+    v[0] = x.x, v[1] = x.y, v[2] = x.z, v[3] = x.w;
+  } else {
+    const float2 x = *reinterpret_cast<const float2*>(src);
+    v[0] = x.x, v[1] = x.y;
+  }
+}
+
+// The first n (<= 2) of v0, v1 at dst[off...] as dtype DT: one 8- or 4-byte store where vec
+// (KArgs::vec4: rows start 4-element aligned, and off is even here), else checked scalars.
+template <int DT>
+SSCAN_D void store_pair(void* dst, int64_t off, float v0, float v1, int64_t n, bool vec) {
+  if (n <= 0) return;
+  if constexpr (DT == int(DType::Float32)) {
+    float* d = static_cast<float*>(dst) + off;
+    if (vec) {
+      *reinterpret_cast<float2*>(d) = make_float2(v0, v1);
+    } else {
+      d[0] = v0;
+      if (n > 1) d[1] = v1;
+    }
+  } else {
+    uint16_t* d = static_cast<uint16_t*>(dst) + off;
+    const uint32_t e0 = float_to_elem<DT>(v0), e1 = float_to_elem<DT>(v1);
+    if (vec) {
+      *reinterpret_cast<uint32_t*>(d) = e0 | (e1 << 16);
+    } else {
+      d[0] = uint16_t(e0);
+      if (n > 1) d[1] = uint16_t(e1);
+    }
+  }
 }
 
 // A thread's NS states at dst (a checkpoint slot; 16-byte aligned as npad is a multiple of 4).
@@ -62,6 +101,7 @@ __global__ void __launch_bounds__(512) selective_scan_fwd_real_kernel(KArgs a) {
   float* s_B = s_z + CB * RS;
   float* s_C = s_B + S * SS;
   float* s_y = s_C + S * SS;
+  float* s_D = s_y + S * CB * RS;  // the epilogue's D, staged once (not a global load per tile)
   const bool gate = !LOCAL && a.write_out && a.z;
 
   const BlockPos p = block_pos(a);
@@ -71,29 +111,43 @@ __global__ void __launch_bounds__(512) selective_scan_fwd_real_kernel(KArgs a) {
   // The next tile's quads in registers: fetched before the current tile is computed, so their
   // loads are in flight meanwhile. Blocks of fewer than 4 warps stage the rest synchronously.
   // The first tile's loads go out before the state parameters': short sequences wait on them.
+  // Quad positions are kept in registers with one state per thread; with 4 (long sequences,
+  // many blocks per SM) they are recomputed per tile: 12 more registers there cost a block per
+  // SM (bf16 90 -> 127 registers made (4,5120,2048,16) 40 % slower; perf-notes v3.6).
   Quad<DT> nu[2], ndl[2], nz[2], nb, nc;
+  constexpr bool kKeepQuads = NS == 1;
+  const ChanQuads cq0 = chan_quads<CB>(a, p, t_end, 0);
+  auto quads = [&]() { return kKeepQuads ? cq0 : chan_quads<CB>(a, p, t_end, 0); };
+  const BcQuad bq = bc_quad(a, p, t_end);
   const int chan_batches = chan_quad_batches<CB>();
   auto fetch_tile = [&](int64_t t0) {
-    fetch_chan_quads<DT, CB>(nu, a.u, a, p, t0, t_end, 0);
-    fetch_chan_quads<DT, CB>(ndl, a.delta, a, p, t0, t_end, 0);
-    if (gate) fetch_chan_quads<DT, CB>(nz, a.z, a, p, t0, t_end, 0);
-    if (VARB) fetch_bc_quad<DT>(nb, a.B, a, p, t0, t_end);
-    if (VARC && !LOCAL) fetch_bc_quad<DT>(nc, a.C, a, p, t0, t_end);
+    const ChanQuads cq = quads();
+    fetch_chan_quads<DT>(nu, a.u, cq, t0, a.L, a.vec4);
+    fetch_chan_quads<DT>(ndl, a.delta, cq, t0, a.L, a.vec4);
+    if (gate) fetch_chan_quads<DT>(nz, a.z, cq, t0, a.L, a.vec4);
+    if (VARB) fetch_bc_quad<DT>(nb, a.B, bq, t0, a.vec4);
+    if (VARC && !LOCAL) fetch_bc_quad<DT>(nc, a.C, bq, t0, a.vec4);
   };
   auto put_tile = [&](int64_t t0) {
-    put_u_dt_quads<DT, CB>(nu, ndl, a, p, t0, t_end, 0, s_u, s_dt);
-    if (gate) put_chan_quads<DT, CB>(nz, 0, s_z);
+    const ChanQuads cq = quads();
+    put_u_dt_quads<DT, CB>(nu, ndl, cq, t0, a.softplus, s_u, s_dt);
+    if (gate) put_chan_quads<DT, CB>(nz, cq, s_z);
     if (VARB) put_bc_quad<DT, NS>(nb, a, s_B, SS);
     if (VARC && !LOCAL) put_bc_quad<DT, NS>(nc, a, s_C, SS);
     for (int b = 1; b < chan_batches; ++b) {
-      fetch_chan_quads<DT, CB>(nu, a.u, a, p, t0, t_end, b);
-      fetch_chan_quads<DT, CB>(ndl, a.delta, a, p, t0, t_end, b);
-      if (gate) fetch_chan_quads<DT, CB>(nz, a.z, a, p, t0, t_end, b);
-      put_u_dt_quads<DT, CB>(nu, ndl, a, p, t0, t_end, b, s_u, s_dt);
-      if (gate) put_chan_quads<DT, CB>(nz, b, s_z);
+      const ChanQuads cb = chan_quads<CB>(a, p, t_end, b);
+      fetch_chan_quads<DT>(nu, a.u, cb, t0, a.L, a.vec4);
+      fetch_chan_quads<DT>(ndl, a.delta, cb, t0, a.L, a.vec4);
+      if (gate) fetch_chan_quads<DT>(nz, a.z, cb, t0, a.L, a.vec4);
+      put_u_dt_quads<DT, CB>(nu, ndl, cb, t0, a.softplus, s_u, s_dt);
+      if (gate) put_chan_quads<DT, CB>(nz, cb, s_z);
     }
   };
   if (t_begin < t_end) fetch_tile(t_begin);
+  if (a.D && int(threadIdx.x) < CB) {  // read after the tile loop's first barrier
+    const int64_t r = p.cb * CB + threadIdx.x;
+    s_D[threadIdx.x] = r < a.dpg ? a.D[p.g * a.dpg + r] : 0.f;
+  }
 
   const int64_t cl = p.cb * CB + ch;
   const bool active = cl < a.dpg;
@@ -118,15 +172,14 @@ __global__ void __launch_bounds__(512) selective_scan_fwd_real_kernel(KArgs a) {
   const float* Bk = s_B + slice * SS;
   const float* Ck = s_C + slice * SS;
   float* y_row = s_y + (slice * CB + ch) * RS;
-  // This thread's slice of B (or C) at step t, the same for the slice's lanes (a broadcast):
-  // one float4, or one float.
-  auto load_slice = [](const float* base, int t, float (&v)[NS]) {
+  // This thread's slice of B (or C) at step t4 + s, the same for the slice's lanes (a
+  // broadcast): 4 states, one float4 per step; 1 state, from q4 (4 steps loaded per quad).
+  auto load_slice = [](const float* base, const float4& q4, int t4, int s, float (&v)[NS]) {
     if constexpr (NS == 4) {
-      const float4 x = reinterpret_cast<const float4*>(base)[t];
+      const float4 x = reinterpret_cast<const float4*>(base)[t4 + s];
       v[0] = x.x, v[1] = x.y, v[2] = x.z, v[3] = x.w;
     } else {
-#pragma unroll
-      for (int j = 0; j < NS; ++j) v[j] = base[t * NS + j];
+      v[0] = f4_at(q4, s);
     }
   };
 
@@ -141,17 +194,22 @@ __global__ void __launch_bounds__(512) selective_scan_fwd_real_kernel(KArgs a) {
     for (int t4 = 0; t4 < T; t4 += 4) {
       const float4 dt4 = *reinterpret_cast<const float4*>(dt_row + t4);
       const float4 u4 = *reinterpret_cast<const float4*>(u_row + t4);
+      float4 b4 = make_float4(0.f, 0.f, 0.f, 0.f), c4 = b4;
+      if constexpr (NS == 1) {
+        if (VARB) b4 = *reinterpret_cast<const float4*>(Bk + t4);
+        if (VARC && !LOCAL) c4 = *reinterpret_cast<const float4*>(Ck + t4);
+      }
       float y4[4];
 #pragma unroll
       for (int s = 0; s < 4; ++s) {
         const float dt = f4_at(dt4, s), du = dt * f4_at(u4, s);
         float b[NS], c[NS];
-        if (VARB) load_slice(Bk, t4 + s, b);
+        if (VARB) load_slice(Bk, b4, t4, s, b);
         if (LOCAL) sum_dt += dt;
 #pragma unroll
-        for (int j = 0; j < NS; ++j) h[j] = fast_exp2(dt * sp.ar[j]) * h[j] + du * (VARB ? b[j] : sp.br[j]);
+        for (int j = 0; j < NS; ++j) h[j] = fmaf(fast_exp2(dt * sp.ar[j]), h[j], du * (VARB ? b[j] : sp.br[j]));
         if (!LOCAL) {
-          if (VARC) load_slice(Ck, t4 + s, c);
+          if (VARC) load_slice(Ck, c4, t4, s, c);
           float y = 0.f;
 #pragma unroll
           for (int j = 0; j < NS; ++j) y += (VARC ? c[j] : sp.cr[j]) * h[j];
@@ -162,28 +220,39 @@ __global__ void __launch_bounds__(512) selective_scan_fwd_real_kernel(KArgs a) {
     }
     if (LOCAL || !a.write_out) continue;
     __syncthreads();
-    // Epilogue by quads (4 steps of one channel row): y summed over the S slices in order, D and
-    // the gate applied, one vector store. A warp covers 4 rows' 128-byte runs.
+    // Epilogue by runs of EW steps of one channel row: y summed over the S <= 16 slices in
+    // order (unrolled and predicated: the loads go out together), D and the gate applied, one
+    // vector store. Quads (a warp covers 4 rows' 128-byte runs); pairs with one state per
+    // thread, whose blocks have twice as many threads as quads: every warp takes a share
+    // instead of half of them waiting at the next barrier (perf-notes v3.7).
+    constexpr int EW = NS == 1 ? 2 : 4, RUNS = T / EW;
     const int64_t row0 = (p.b * a.dim + p.g * a.dpg + p.cb * CB) * a.L + t0;
-    for (int q = threadIdx.x; q < CB * 8; q += blockDim.x) {
-      const int r = q >> 3, s4 = (q & 7) * 4;
-      const int64_t n = t_end - (t0 + s4);
+    for (int q = threadIdx.x; q < CB * RUNS; q += blockDim.x) {
+      const int r = q / RUNS, s0 = (q % RUNS) * EW;
+      const int64_t n = t_end - (t0 + s0);
       if (p.cb * CB + r >= a.dpg || n <= 0) continue;
-      float4 y = *reinterpret_cast<const float4*>(s_y + r * RS + s4);
-      for (int kk = 1; kk < S; ++kk) {
-        const float4 v = *reinterpret_cast<const float4*>(s_y + (kk * CB + r) * RS + s4);
-        y.x += v.x, y.y += v.y, y.z += v.z, y.w += v.w;
+      float y[EW], v[EW];
+      load_run<EW>(s_y + r * RS + s0, y);
+#pragma unroll
+      for (int kk = 1; kk < 16; ++kk) {
+        if (kk >= S) break;
+        load_run<EW>(s_y + (kk * CB + r) * RS + s0, v);
+#pragma unroll
+        for (int e = 0; e < EW; ++e) y[e] += v[e];
       }
       if (a.D) {
-        const float Dc = a.D[p.g * a.dpg + p.cb * CB + r];
-        const float4 u = *reinterpret_cast<const float4*>(s_u + r * RS + s4);
-        y.x += Dc * u.x, y.y += Dc * u.y, y.z += Dc * u.z, y.w += Dc * u.w;
+        const float Dc = s_D[r];
+        load_run<EW>(s_u + r * RS + s0, v);
+#pragma unroll
+        for (int e = 0; e < EW; ++e) y[e] += Dc * v[e];
       }
       if (a.z) {
-        const float4 z = *reinterpret_cast<const float4*>(s_z + r * RS + s4);
-        y.x *= silu_fast(z.x), y.y *= silu_fast(z.y), y.z *= silu_fast(z.z), y.w *= silu_fast(z.w);
+        load_run<EW>(s_z + r * RS + s0, v);
+#pragma unroll
+        for (int e = 0; e < EW; ++e) y[e] *= silu_fast(v[e]);
       }
-      store_quad<DT>(a.out, row0 + r * a.L + s4, y, n, a.vec4);
+      if constexpr (EW == 4) store_quad<DT>(a.out, row0 + r * a.L + s0, make_float4(y[0], y[1], y[2], y[3]), n, a.vec4);
+      else store_pair<DT>(a.out, row0 + r * a.L + s0, y[0], y[1], n, a.vec4);
     }
   }
 
