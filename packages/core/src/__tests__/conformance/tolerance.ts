@@ -1,9 +1,10 @@
 /**
  * Tolerances and the elementwise comparison of the scan tests.
  *
- * An element passes when |actual - expected| <= atol + rtol·|expected| (torch.allclose), and
- * NaN or ±Inf never pass: an output the kernel forgot to write is NaN after poisoning (see
- * the suite), and no test input produces a non-finite value.
+ * An element passes when |actual - expected| <= atol + rtol·|expected| (torch.allclose), or
+ * when both are the same infinity (a float16 value beyond 65504, which random inputs can
+ * reach in a gradient); NaN never passes: an output the kernel forgot to write is NaN after
+ * poisoning (see the suite).
  *
  * The numbers are those of Mamba's own kernel tests (state-spaces/mamba,
  * tests/ops/test_selective_scan.py), which compare the CUDA kernels with a float32 PyTorch
@@ -111,8 +112,11 @@ export function compareArrays(
     const e = expected[i];
     const allowed = tol.atol + tol.rtol * Math.abs(e);
     const err = Math.abs(a - e);
-    // Written so that NaN and Inf fail: the comparison is true only for finite, close values.
-    const ok = Number.isFinite(a) && Number.isFinite(e) && err <= allowed;
+    // Written so that NaN fails, and an infinity matches only the same infinity (a float16
+    // result beyond 65504 is +-Inf in the reference and in a correct backend alike; seen on
+    // the GPU suite, seed 329371618): true only for finite, close values or equal infinities.
+    const ok =
+      (Number.isFinite(a) && Number.isFinite(e) && err <= allowed) || (a === e && !Number.isFinite(e));
     if (ok) continue;
     bad++;
     const excess = Number.isFinite(err) ? err / allowed : Infinity;
