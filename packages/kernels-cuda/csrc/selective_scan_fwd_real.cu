@@ -16,8 +16,9 @@
 // (CB = 32: warp = slice; CB = 16 or 8, one state per thread only: a warp holds 32 / CB slices);
 // tiles of 32 steps staged in shared memory by quads (scan_stage_real.cuh), the first tile's
 // loads issued before anything else and the next tile's in flight while this one is computed;
-// y is summed over the S slices in the epilogue, by quads of 4 steps of one channel, so z loads
-// and out stores are vector accesses. LOCAL: the first pass of a time-chunked scan.
+// y is summed over the S slices in the epilogue, by runs of 4 steps of one channel (2 with one
+// state per thread), so z loads and out stores are vector accesses. LOCAL: the first pass of a
+// time-chunked scan.
 #include "scan_internal.h"
 
 namespace sscan {
