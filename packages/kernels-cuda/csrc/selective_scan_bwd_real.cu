@@ -39,6 +39,27 @@ size_t bwd_real_smem_bytes(const Plan& pl) {
                                 pl.k * 32 * kRealRS + 2 * 32 * kSub);
 }
 
+// Row i (known at run time) of a register array of 4-state rows, read or written through a
+// select chain: indexing the array would move it to local memory.
+template <int M>
+SSCAN_D void pick_row(const float (&v)[M][4], int i, float (&out)[4]) {
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    out[j] = v[0][j];
+#pragma unroll
+    for (int m = 1; m < M; ++m)
+      if (m == i) out[j] = v[m][j];
+  }
+}
+template <int M>
+SSCAN_D void put_row(float (&v)[M][4], int i, const float (&in)[4]) {
+#pragma unroll
+  for (int m = 0; m < M; ++m)
+#pragma unroll
+    for (int j = 0; j < 4; ++j)
+      if (m == i) v[m][j] = in[j];
+}
+
 // h over steps [t_lo, t_lo + n) of the staged tile (n a compile-time count).
 template <int NSTEP, bool VARB>
 SSCAN_D void advance_real(float (&h)[4], const float (&ar)[4], const float4& bconst, const float* dt_row,
@@ -114,11 +135,7 @@ __global__ void __launch_bounds__(MAXT, MAXT <= 128 ? 3 : 1) selective_scan_bwd_
       float h[4] = {v.x, v.y, v.z, v.w};
       #pragma unroll 1
       for (int q = 0; q < nq; ++q) {
-#pragma unroll
-        for (int qq = 0; qq < kSegTiles; ++qq)
-#pragma unroll
-          for (int j = 0; j < 4; ++j)
-            if (qq == q) hq[qq][j] = h[j];
+        put_row(hq, q, h);
         if (q + 1 == nq) break;  // the last tile's end state is not needed
         __syncthreads();
         stage_tile_real<DT, false, VARB, false>(a, p, ts + q * T, te, s_u, s_dt, nullptr, nullptr, nullptr, s_B, nullptr);
@@ -137,13 +154,7 @@ __global__ void __launch_bounds__(MAXT, MAXT <= 128 ? 3 : 1) selective_scan_bwd_
       float hs[NSUB][4];
       {
         float h[4];
-#pragma unroll
-        for (int j = 0; j < 4; ++j) {
-          h[j] = hq[0][j];
-#pragma unroll
-          for (int qq = 1; qq < kSegTiles; ++qq)
-            if (qq == q) h[j] = hq[qq][j];
-        }
+        pick_row(hq, q, h);
 #pragma unroll
         for (int r = 0; r < NSUB; ++r) {
 #pragma unroll
@@ -156,13 +167,7 @@ __global__ void __launch_bounds__(MAXT, MAXT <= 128 ? 3 : 1) selective_scan_bwd_
         const int r0 = r * TR;
         // (3) recompute h and the decays over the sub-tile
         float hv[TR][4], av[TR][4], h0[4];
-#pragma unroll
-        for (int j = 0; j < 4; ++j) {
-          h0[j] = hs[0][j];
-#pragma unroll
-          for (int rr = 1; rr < NSUB; ++rr)
-            if (rr == r) h0[j] = hs[rr][j];
-        }
+        pick_row(hs, r, h0);
         {
           float h[4] = {h0[0], h0[1], h0[2], h0[3]};
 #pragma unroll
